@@ -1,0 +1,122 @@
+//! Human-readable reports: a run summary with each divergence's minimal reproduction as a step
+//! table, replay results, and coverage.
+
+use crate::runner::{ReplayReport, RunReport};
+use crate::trace::Trace;
+use serde_json::Value;
+use sm_model::narrative::compact;
+use std::fmt::Write as _;
+
+fn outcome_line(v: &Value) -> String {
+    if let Some(ok) = v.get("ok") {
+        return format!("ok {}", compact(ok));
+    }
+    if let Some(e) = v.get("error") {
+        let code = e.get("code").and_then(Value::as_str).unwrap_or("?");
+        return match e.get("message").and_then(Value::as_str) {
+            Some(m) => format!("{code}: {m}"),
+            None => code.to_string(),
+        };
+    }
+    if let Some(f) = v.get("fault") {
+        return format!("fault {}", compact(f));
+    }
+    compact(v)
+}
+
+/// A trace as a step table: request, what AWS must answer, what the target answered.
+pub fn render_trace(trace: &Trace) -> String {
+    let mut out = String::new();
+    for (i, s) in trace.steps.iter().enumerate() {
+        let _ = writeln!(out, "  {:>2}. {} {}", i + 1, s.request.op(), compact(&s.request.input_json()));
+        if let Some(e) = &s.expect {
+            let _ = writeln!(out, "      AWS:    {}", outcome_line(&e.to_json()));
+        }
+        if let Some(o) = &s.observed {
+            let _ = writeln!(out, "      target: {}", outcome_line(o));
+        }
+        if let Some(n) = &s.note {
+            let _ = writeln!(out, "      >>> {n}");
+        }
+    }
+    out
+}
+
+/// The summary of a run.
+pub fn render_run(r: &RunReport, seed: u64) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "target {}: {} cases run, {} requests sent, {} divergence(s), {} fault(s)",
+        r.target,
+        r.cases_run,
+        r.coverage.total_requests(),
+        r.found.len(),
+        r.faults.len()
+    );
+    for (i, f) in r.found.iter().enumerate() {
+        let rules: Vec<String> = f.rules.iter().map(|r| r.to_string()).collect();
+        let _ = writeln!(out, "\ndivergence {}: {} — {}", i + 1, f.signature, f.mismatch);
+        let _ = writeln!(out, "  rules: {}", rules.join(", "));
+        let _ = writeln!(
+            out,
+            "  seen in {} case(s); minimal reproduction ({} steps, from {}): {}",
+            f.hits,
+            f.trace.steps.len(),
+            f.original_steps,
+            f.path.display()
+        );
+        out.push_str(&render_trace(&f.trace));
+    }
+    if !r.faults.is_empty() {
+        let _ = writeln!(out, "\ntarget faults (not divergences):");
+        for f in r.faults.iter().take(20) {
+            let _ = writeln!(out, "  case {} step {} {}: {} ({})", f.case, f.step, f.op, f.kind.name(), f.detail);
+        }
+        if r.faults.len() > 20 {
+            let _ = writeln!(out, "  … and {} more", r.faults.len() - 20);
+        }
+    }
+    if let Some(why) = &r.aborted {
+        let _ = writeln!(out, "\nrun aborted: {why}");
+    }
+    if r.interrupted {
+        let _ = writeln!(out, "\nrun interrupted: results above are partial");
+    }
+    if !r.leaked.is_empty() {
+        let _ = writeln!(out, "\nWARNING: could not delete these secrets: {}", r.leaked.join(", "));
+    }
+    let _ = writeln!(out, "\ncoverage:");
+    out.push_str(&r.coverage.render());
+    let _ = writeln!(out, "rerun with: --seed {seed}");
+    out
+}
+
+/// The result of replaying one trace.
+pub fn render_replay(name: &str, r: &ReplayReport) -> String {
+    let mut out = String::new();
+    let verdict = if r.passed() { "PASS" } else { "FAIL" };
+    let _ = writeln!(out, "{verdict} {name}");
+    for (i, s) in r.steps.iter().enumerate() {
+        let expect = match &s.expect_check {
+            None => "-".to_string(),
+            Some(Ok(())) => "ok".to_string(),
+            Some(Err(m)) => format!("DIFFERS ({m})"),
+        };
+        let model = match &s.model_check {
+            None => "not checked (model diverged earlier)".to_string(),
+            Some(Ok(())) => "ok".to_string(),
+            Some(Err(m)) => format!("DIFFERS ({m})"),
+        };
+        let _ = writeln!(out, "  {:>2}. {} {}", i + 1, s.request.op(), compact(&s.request.input_json()));
+        let _ = writeln!(out, "      observed: {}", outcome_line(&crate::trace::observed_json(&s.observed)));
+        let _ = writeln!(out, "      vs expect: {expect}; vs model: {model}");
+    }
+    if let Some((step, kind, detail)) = &r.fault {
+        let _ = writeln!(out, "  target fault at step {step}: {} ({detail})", kind.name());
+    }
+    if r.interrupted {
+        let _ = writeln!(out, "  interrupted");
+    }
+    out
+}

@@ -1,0 +1,607 @@
+//! Running sequences against a target and comparing every step with the model.
+//!
+//! - [`execute`] runs one sequence (generated [`Op`]s or a trace's requests) with fresh names,
+//!   follows the target with a [`Tracker`], stops at the first divergence or fault, and always
+//!   force-deletes the secrets it created.
+//! - [`run`] generates cases from a seed, runs them (concurrently up to `jobs`), shrinks each new
+//!   divergence with proptest's value tree to a minimal sequence showing the same divergence, and
+//!   writes it as a trace.
+//! - [`replay`] runs a trace, checking each step against the trace's `expect` and the model.
+
+use crate::coverage::Coverage;
+use crate::generate::{sequence, Op, Resolver};
+use crate::matcher::{check, Mismatch};
+use crate::naming::CaseNames;
+use crate::target::{FaultKind, Observed, Target};
+use crate::trace::{observed_json, Trace, TraceStep};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use sm_model::rules::Rule;
+use sm_model::{Model, Outcome, Request, Tracker};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Physical names created on the target and not yet deleted, so that an interrupted run can
+/// still clean up everything it made.
+#[derive(Debug, Default)]
+pub struct Registry {
+    names: Mutex<BTreeSet<String>>,
+}
+
+impl Registry {
+    pub fn add(&self, name: &str) {
+        if let Ok(mut n) = self.names.lock() {
+            n.insert(name.to_string());
+        }
+    }
+    pub fn remove(&self, names: &[String]) {
+        if let Ok(mut n) = self.names.lock() {
+            for x in names {
+                n.remove(x);
+            }
+        }
+    }
+    /// Takes every name still registered.
+    pub fn drain(&self) -> Vec<String> {
+        self.names.lock().map(|mut n| std::mem::take(&mut *n).into_iter().collect()).unwrap_or_default()
+    }
+}
+
+/// Shared run controls: the name registry, an interrupt flag, and a case counter for unique prefixes.
+#[derive(Debug)]
+pub struct Session {
+    pub registry: Registry,
+    pub interrupted: AtomicBool,
+    pub run_prefix: String,
+    next_case: AtomicU64,
+}
+
+impl Session {
+    /// `run_prefix` starts every physical name (it must be unique to this run).
+    pub fn new(run_prefix: impl Into<String>) -> Arc<Session> {
+        Arc::new(Session {
+            registry: Registry::default(),
+            interrupted: AtomicBool::new(false),
+            run_prefix: run_prefix.into(),
+            next_case: AtomicU64::new(0),
+        })
+    }
+
+    /// Fresh names for one execution.
+    pub fn case_names(&self) -> CaseNames {
+        let n = self.next_case.fetch_add(1, Ordering::Relaxed);
+        CaseNames::new(format!("{}c{n}-", self.run_prefix))
+    }
+
+    pub fn interrupt(&self) {
+        self.interrupted.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::SeqCst)
+    }
+}
+
+/// One executed step: the request (logical names), the model outcome it matched (or, at a
+/// divergence, the closest allowed outcome), and what the target answered (logical names).
+#[derive(Clone, Debug)]
+pub struct StepRecord {
+    pub request: Request,
+    pub expected: Option<Outcome>,
+    pub observed: Observed,
+}
+
+/// How an execution ended.
+#[derive(Clone, Debug)]
+pub enum End {
+    Completed,
+    /// Step `step` (0-based) answered outside every allowed outcome.
+    Diverged { step: usize, mismatch: Mismatch, allowed: Vec<Outcome> },
+    /// The target failed at step `step` (0-based).
+    Fault { step: usize, kind: FaultKind, detail: String },
+    /// The run was interrupted before the sequence finished.
+    Interrupted,
+}
+
+/// The result of one execution.
+#[derive(Clone, Debug)]
+pub struct Execution {
+    pub steps: Vec<StepRecord>,
+    pub end: End,
+    pub coverage: Coverage,
+    /// Secrets the clean-up could not delete (physical names).
+    pub leaked: Vec<String>,
+}
+
+/// A divergence's identity: the operation and what differed. Version ids in field paths are
+/// blanked, since shrinking renumbers tokens.
+pub fn signature(request: &Request, mismatch: &Mismatch) -> String {
+    let mut aspect = String::new();
+    let mut depth = 0;
+    for c in mismatch.aspect().chars() {
+        match c {
+            '[' => {
+                depth += 1;
+                aspect.push('[');
+            }
+            ']' => {
+                depth -= 1;
+                aspect.push(']');
+            }
+            _ if depth > 0 => {}
+            _ => aspect.push(c),
+        }
+    }
+    format!("{} {}", request.op(), aspect)
+}
+
+/// Picks the allowed outcome closest to the observation (same kind first) and its mismatch.
+fn closest(allowed: &[Outcome], observed: &Observed) -> (Outcome, Mismatch) {
+    let rank = |m: &Mismatch| match m {
+        Mismatch::Field { .. } | Mismatch::Message { .. } => 0,
+        Mismatch::Code { .. } => 1,
+        Mismatch::Kind { .. } => 2,
+    };
+    let mut best: Option<(Outcome, Mismatch)> = None;
+    for o in allowed {
+        if let Err(m) = check(&o.expect, observed) {
+            if best.as_ref().is_none_or(|(_, b)| rank(&m) < rank(b)) {
+                best = Some((o.clone(), m));
+            }
+        }
+    }
+    best.expect("a divergence has at least one allowed outcome")
+}
+
+/// Where an execution's requests come from.
+pub enum Source<'a> {
+    /// Generated operations, resolved against the model as the run goes.
+    Ops(&'a [Op], Resolver),
+    /// Concrete requests (a trace).
+    Requests(&'a [Request]),
+}
+
+/// Runs one sequence against `target` with fresh names and cleans up afterwards.
+pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, session: &Session) -> Execution {
+    let names = session.case_names();
+    let mut tracker = Tracker::new(model);
+    let mut coverage = Coverage::default();
+    let mut steps = Vec::new();
+    let mut created: Vec<String> = Vec::new();
+    let (len, mut resolver, ops, requests) = match source {
+        Source::Ops(ops, r) => (ops.len(), Some(r), ops, &[][..]),
+        Source::Requests(reqs) => (reqs.len(), None, &[][..], reqs),
+    };
+    let mut end = End::Completed;
+    for i in 0..len {
+        if session.is_interrupted() {
+            end = End::Interrupted;
+            break;
+        }
+        let request = match &mut resolver {
+            Some(r) => r.resolve(&ops[i], &tracker.states()[0]),
+            None => requests[i].clone(),
+        };
+        let physical = names.to_physical(&request);
+        if let Request::CreateSecret(c) = &physical {
+            if !created.contains(&c.name) {
+                created.push(c.name.clone());
+                session.registry.add(&c.name);
+            }
+        }
+        let observed = match target.send(&physical).await {
+            Observed::Ok(v) => Observed::Ok(names.to_logical(v)),
+            Observed::Error { code, message, status } => {
+                Observed::Error { code, message: names.logical_str(&message), status }
+            }
+            fault @ Observed::Fault { .. } => fault,
+        };
+        if let Observed::Fault { kind, detail } = &observed {
+            coverage.record(&request, None, tracker.states());
+            end = End::Fault { step: i, kind: *kind, detail: detail.clone() };
+            steps.push(StepRecord { request, expected: None, observed });
+            break;
+        }
+        match tracker.observe(&request, |o| check(&o.expect, &observed).is_ok()) {
+            Ok(outcome) => {
+                coverage.record(&request, Some(&outcome), tracker.states());
+                steps.push(StepRecord { request, expected: Some(outcome), observed });
+            }
+            Err(allowed) => {
+                coverage.record(&request, None, tracker.states());
+                let (expected, mismatch) = closest(&allowed, &observed);
+                steps.push(StepRecord { request, expected: Some(expected), observed });
+                end = End::Diverged { step: i, mismatch, allowed };
+                break;
+            }
+        }
+    }
+    let leaked = target.cleanup(&created).await;
+    session.registry.remove(&created);
+    Execution { steps, end, coverage, leaked }
+}
+
+/// Settings of a generated run.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    pub cases: usize,
+    pub steps: usize,
+    pub seed: u64,
+    pub jobs: usize,
+    /// Where reproductions are written.
+    pub out_dir: PathBuf,
+    /// Upper bound on shrink attempts per divergence.
+    pub max_shrink_iters: usize,
+}
+
+/// A divergence found by a run, shrunk.
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub signature: String,
+    pub trace: Trace,
+    pub path: PathBuf,
+    /// 1-based step of the divergence in the shrunk trace.
+    pub step: usize,
+    pub mismatch: Mismatch,
+    /// Rules behind the closest allowed outcome.
+    pub rules: Vec<&'static Rule>,
+    pub case: usize,
+    pub original_steps: usize,
+    /// How many cases hit this signature.
+    pub hits: usize,
+}
+
+/// A target fault seen by a run.
+#[derive(Clone, Debug)]
+pub struct FaultRecord {
+    pub case: usize,
+    pub step: usize,
+    pub op: String,
+    pub kind: FaultKind,
+    pub detail: String,
+}
+
+/// Everything a run found and covered.
+#[derive(Clone, Debug, Default)]
+pub struct RunReport {
+    pub target: String,
+    pub cases_run: usize,
+    pub found: Vec<Found>,
+    pub faults: Vec<FaultRecord>,
+    pub coverage: Coverage,
+    pub leaked: Vec<String>,
+    pub interrupted: bool,
+    /// The run stopped early because the target kept failing.
+    pub aborted: Option<String>,
+}
+
+/// The 32-byte RNG seed of case `case` of a run seeded with `seed` (splitmix64).
+fn case_seed(seed: u64, case: usize) -> [u8; 32] {
+    let mut x = seed ^ (case as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut out = [0u8; 32];
+    for chunk in out.chunks_mut(8) {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        chunk.copy_from_slice(&z.to_le_bytes());
+    }
+    out
+}
+
+/// The operations of case `case` (what the run generates for it, before shrinking).
+pub fn generate_case(seed: u64, case: usize, steps: usize, omit_token: bool) -> Box<dyn ValueTree<Value = Vec<Op>>> {
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &case_seed(seed, case));
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    match sequence(steps, omit_token).new_tree(&mut runner) {
+        Ok(tree) => tree,
+        Err(e) => unreachable!("the sequence strategy never rejects: {e}"),
+    }
+}
+
+fn model_for(resolver: &Resolver) -> Model {
+    let mut m = Model::new();
+    m.functions.extend(resolver.functions.iter().map(|(k, v)| (k.clone(), *v)));
+    m
+}
+
+struct Shared {
+    report: RunReport,
+    claimed: BTreeMap<String, usize>,
+    next: usize,
+    consecutive_faults: usize,
+}
+
+/// Runs `config.cases` generated cases against `target`.
+pub async fn run(target: Arc<dyn Target>, config: RunConfig, session: Arc<Session>) -> RunReport {
+    let caps = target.capabilities();
+    let resolver = Resolver::new(&caps.behaviours);
+    if let Err(e) = target.prepare(&resolver.functions).await {
+        return RunReport { target: target.name(), aborted: Some(e.to_string()), ..Default::default() };
+    }
+    let shared = Rc::new(RefCell::new(Shared {
+        report: RunReport { target: target.name(), ..Default::default() },
+        claimed: BTreeMap::new(),
+        next: 0,
+        consecutive_faults: 0,
+    }));
+    let jobs = config.jobs.clamp(1, caps.max_jobs.max(1));
+    let omit_token = caps.omit_token;
+    let local = tokio::task::LocalSet::new();
+    for _ in 0..jobs {
+        let (target, config, session, shared, resolver) =
+            (target.clone(), config.clone(), session.clone(), shared.clone(), resolver.clone());
+        local.spawn_local(async move {
+            worker(target, config, session, shared, resolver, omit_token).await;
+        });
+    }
+    local.await;
+    let mut report = std::mem::take(&mut shared.borrow_mut().report);
+    report.interrupted = session.is_interrupted();
+    report.found.sort_by(|a, b| a.signature.cmp(&b.signature));
+    report
+}
+
+async fn worker(
+    target: Arc<dyn Target>,
+    config: RunConfig,
+    session: Arc<Session>,
+    shared: Rc<RefCell<Shared>>,
+    resolver: Resolver,
+    omit_token: bool,
+) {
+    loop {
+        let case = {
+            let mut s = shared.borrow_mut();
+            if s.next >= config.cases || session.is_interrupted() || s.report.aborted.is_some() {
+                return;
+            }
+            s.next += 1;
+            s.next - 1
+        };
+        let mut tree = generate_case(config.seed, case, config.steps, omit_token);
+        let ops = tree.current();
+        let exec = execute(&*target, Source::Ops(&ops, resolver.clone()), model_for(&resolver), &session).await;
+        let signature_found = {
+            let mut s = shared.borrow_mut();
+            s.report.cases_run += 1;
+            s.report.coverage.merge(&exec.coverage);
+            s.report.leaked.extend(exec.leaked.iter().cloned());
+            match &exec.end {
+                End::Fault { step, kind, detail } => {
+                    s.report.faults.push(FaultRecord {
+                        case,
+                        step: step + 1,
+                        op: exec.steps[*step].request.op().to_string(),
+                        kind: *kind,
+                        detail: detail.clone(),
+                    });
+                    s.consecutive_faults += 1;
+                    if s.consecutive_faults >= 3 && exec.steps.len() == 1 {
+                        s.report.aborted = Some(format!("the target keeps failing: {} ({detail})", kind.name()));
+                    }
+                    None
+                }
+                End::Diverged { step, mismatch, .. } => {
+                    s.consecutive_faults = 0;
+                    let sig = signature(&exec.steps[*step].request, mismatch);
+                    match s.claimed.get_mut(&sig) {
+                        Some(hits) => {
+                            *hits += 1;
+                            None
+                        }
+                        None => {
+                            s.claimed.insert(sig.clone(), 1);
+                            Some(sig)
+                        }
+                    }
+                }
+                _ => {
+                    s.consecutive_faults = 0;
+                    None
+                }
+            }
+        };
+        let Some(sig) = signature_found else { continue };
+        let (shrunk_ops, shrunk) = shrink(&*target, &mut *tree, &sig, exec, &resolver, &session, config.max_shrink_iters).await;
+        let found = write_found(&target.name(), &config, case, ops.len(), &sig, shrunk_ops.len(), shrunk, &resolver);
+        let mut s = shared.borrow_mut();
+        let hits = s.claimed.get(&sig).copied().unwrap_or(1);
+        s.report.found.push(Found { hits, ..found });
+    }
+}
+
+/// Shrinks a failing case: simplify while the divergence (same signature) persists, complicate
+/// when it disappears, as proptest does, within `max_iters` executions.
+async fn shrink(
+    target: &dyn Target,
+    tree: &mut dyn ValueTree<Value = Vec<Op>>,
+    sig: &str,
+    first: Execution,
+    resolver: &Resolver,
+    session: &Session,
+    max_iters: usize,
+) -> (Vec<Op>, Execution) {
+    let mut best = (tree.current(), first);
+    let mut iters = 0;
+    if !tree.simplify() {
+        return best;
+    }
+    while iters < max_iters && !session.is_interrupted() {
+        iters += 1;
+        let ops = tree.current();
+        let exec = execute(target, Source::Ops(&ops, resolver.clone()), model_for(resolver), session).await;
+        let same = match &exec.end {
+            End::Diverged { step, mismatch, .. } => signature(&exec.steps[*step].request, mismatch) == sig,
+            _ => false,
+        };
+        if same {
+            best = (ops, exec);
+            if !tree.simplify() {
+                break;
+            }
+        } else if !tree.complicate() {
+            break;
+        }
+    }
+    best
+}
+
+/// Builds the trace of an execution, with the model's outcome and the target's observation per step.
+pub fn execution_trace(title: String, source: String, exec: &Execution, resolver: &Resolver) -> Trace {
+    let mut steps: Vec<TraceStep> = exec
+        .steps
+        .iter()
+        .map(|s| TraceStep {
+            request: s.request.clone(),
+            expect: s.expected.as_ref().map(|o| o.expect.clone()),
+            observed: Some(observed_json(&s.observed)),
+            note: None,
+        })
+        .collect();
+    if let End::Diverged { step, mismatch, allowed } = &exec.end {
+        let rules = exec.steps[*step].expected.as_ref().map(|o| o.rule_ids()).unwrap_or_default();
+        let others = if allowed.len() > 1 { format!(" ({} outcomes allowed)", allowed.len()) } else { String::new() };
+        steps[*step].note = Some(format!("diverges: {mismatch}; rules: {rules}{others}"));
+    }
+    Trace { title, source, rotation_functions: resolver.functions.clone(), steps }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_found(
+    target: &str,
+    config: &RunConfig,
+    case: usize,
+    original_steps: usize,
+    sig: &str,
+    shrunk_len: usize,
+    exec: Execution,
+    resolver: &Resolver,
+) -> Found {
+    let End::Diverged { step, mismatch, .. } = &exec.end else {
+        unreachable!("only diverging executions are written");
+    };
+    let rules = exec.steps[*step].expected.as_ref().map(|o| o.rules.clone()).unwrap_or_default();
+    let deciding = rules.last().map(|r| r.id).unwrap_or("?");
+    let title = format!("{target}: {sig} (rule {deciding})");
+    let source = format!(
+        "smconform run --seed {} --steps {}: case {case}, shrunk from {original_steps} to {shrunk_len} steps",
+        config.seed, config.steps
+    );
+    let trace = execution_trace(title, source, &exec, resolver);
+    let slug: String = sig
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let path = config.out_dir.join(format!("{slug}.json"));
+    if let Err(e) = trace.save(&path) {
+        eprintln!("warning: could not write {}: {e}", path.display());
+    }
+    Found {
+        signature: sig.to_string(),
+        trace,
+        path,
+        step: step + 1,
+        mismatch: mismatch.clone(),
+        rules,
+        case,
+        original_steps,
+        hits: 1,
+    }
+}
+
+/// The result of replaying one step.
+#[derive(Clone, Debug)]
+pub struct ReplayStep {
+    pub request: Request,
+    pub observed: Observed,
+    /// Against the trace's `expect`, when it has one.
+    pub expect_check: Option<Result<(), Mismatch>>,
+    /// Against the model; `None` once the model diverged at an earlier step.
+    pub model_check: Option<Result<(), Mismatch>>,
+    /// The model outcome matched (or the closest one, on a divergence).
+    pub model_outcome: Option<Outcome>,
+}
+
+/// A whole replay.
+#[derive(Clone, Debug)]
+pub struct ReplayReport {
+    pub steps: Vec<ReplayStep>,
+    pub fault: Option<(usize, FaultKind, String)>,
+    pub leaked: Vec<String>,
+    pub interrupted: bool,
+}
+
+impl ReplayReport {
+    /// Whether every check passed.
+    pub fn passed(&self) -> bool {
+        self.fault.is_none()
+            && self.steps.iter().all(|s| {
+                !matches!(s.expect_check, Some(Err(_))) && !matches!(s.model_check, Some(Err(_)))
+            })
+    }
+}
+
+/// Replays `trace` against `target`: every step is checked against its `expect` (when present)
+/// and against the model.
+pub async fn replay(target: &dyn Target, trace: &Trace, session: &Session) -> ReplayReport {
+    let names = session.case_names();
+    let mut report = ReplayReport { steps: Vec::new(), fault: None, leaked: Vec::new(), interrupted: false };
+    if let Err(e) = target.prepare(&trace.rotation_functions).await {
+        report.fault = Some((0, FaultKind::Connection, e.to_string()));
+        return report;
+    }
+    let mut model = Model::new();
+    model.functions.extend(trace.rotation_functions.iter().map(|(k, v)| (k.clone(), *v)));
+    let mut tracker = Some(Tracker::new(model));
+    let mut created = Vec::new();
+    for (i, step) in trace.steps.iter().enumerate() {
+        if session.is_interrupted() {
+            report.interrupted = true;
+            break;
+        }
+        let physical = names.to_physical(&step.request);
+        if let Request::CreateSecret(c) = &physical {
+            if !created.contains(&c.name) {
+                created.push(c.name.clone());
+                session.registry.add(&c.name);
+            }
+        }
+        let observed = match target.send(&physical).await {
+            Observed::Ok(v) => Observed::Ok(names.to_logical(v)),
+            Observed::Error { code, message, status } => {
+                Observed::Error { code, message: names.logical_str(&message), status }
+            }
+            fault @ Observed::Fault { .. } => fault,
+        };
+        if let Observed::Fault { kind, detail } = &observed {
+            report.fault = Some((i + 1, *kind, detail.clone()));
+            break;
+        }
+        let expect_check = step.expect.as_ref().map(|e| check(e, &observed));
+        let (model_check, model_outcome) = match tracker.as_mut() {
+            None => (None, None),
+            Some(t) => match t.observe(&step.request, |o| check(&o.expect, &observed).is_ok()) {
+                Ok(o) => (Some(Ok(())), Some(o)),
+                Err(allowed) => {
+                    let (o, m) = closest(&allowed, &observed);
+                    tracker = None;
+                    (Some(Err(m)), Some(o))
+                }
+            },
+        };
+        report.steps.push(ReplayStep { request: step.request.clone(), observed, expect_check, model_check, model_outcome });
+    }
+    report.leaked = target.cleanup(&created).await;
+    session.registry.remove(&created);
+    report
+}

@@ -1,0 +1,121 @@
+//! Targets: the things a conformance run talks to. Every target implements [`Target`]; the runner
+//! never knows which one it has. A target receives requests with physical (run-prefixed) secret
+//! names and returns what it observed, un-normalised: the runner maps names and ARNs back and
+//! compares.
+
+pub mod endpoint;
+pub mod model;
+pub mod moto;
+
+use serde_json::Value;
+use sm_model::{FunctionBehaviour, Request};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed future, so that [`Target`] stays object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a target answered to one request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Observed {
+    /// A successful response: a JSON object with AWS's member names (as the JSON wire protocol
+    /// names them), absent members left out, dates as numbers or strings.
+    Ok(Value),
+    /// An error response from the service.
+    Error {
+        code: String,
+        message: String,
+        /// HTTP status, when the transport reports one.
+        status: Option<u16>,
+    },
+    /// The target failed rather than answered: connection refused, time-out, HTTP 5xx,
+    /// throttling. Never a divergence; the run reports it as a fault.
+    Fault { kind: FaultKind, detail: String },
+}
+
+/// Kinds of target fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaultKind {
+    /// Could not connect or the connection broke: the outcome of a mutating call is unknown.
+    Connection,
+    /// The call timed out: its outcome is unknown.
+    Timeout,
+    /// HTTP 5xx or an internal error code.
+    Server,
+    /// Throttled.
+    Throttled,
+}
+
+impl FaultKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Connection => "connection",
+            FaultKind::Timeout => "timeout",
+            FaultKind::Server => "server error",
+            FaultKind::Throttled => "throttled",
+        }
+    }
+}
+
+/// What a target can express, so that generation stays within it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Rotation-function behaviours the target can run (an empty list: RotateSecret is only sent
+    /// with functions it cannot invoke... and even those only when `NotInvocable` is listed).
+    pub behaviours: Vec<FunctionBehaviour>,
+    /// Whether a request can be sent without a ClientRequestToken (the AWS SDK always fills one).
+    pub omit_token: bool,
+    /// How many cases may run against the target at once.
+    pub max_jobs: usize,
+}
+
+/// Errors setting a target up or tearing it down (not per-request faults).
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("python3 was not found; install Python 3 (with the venv module) to run the embedded moto target: {0}")]
+    NoPython(String),
+    #[error("provisioning {what} failed: {detail}")]
+    Provision { what: String, detail: String },
+    #[error("the target at {endpoint} is unreachable: {detail}")]
+    Unreachable { endpoint: String, detail: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A Secrets Manager implementation under test.
+pub trait Target: Send + Sync {
+    /// A short name for reports (`model`, `moto 5.2.5`, `endpoint http://…`).
+    fn name(&self) -> String;
+
+    /// What this target can express.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Declares the rotation functions a case uses (ARN to behaviour). Called before a case's
+    /// first request; a target that must create functions does so here.
+    fn prepare<'a>(&'a self, functions: &'a BTreeMap<String, FunctionBehaviour>) -> BoxFuture<'a, Result<(), TargetError>>;
+
+    /// Sends one request (secret names already physical).
+    fn send<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Observed>;
+
+    /// Force-deletes the named secrets (physical names) without recovery, ignoring ones that do
+    /// not exist. Used after every case and on shutdown; returns the names it could not delete.
+    fn cleanup<'a>(&'a self, names: &'a [String]) -> BoxFuture<'a, Vec<String>> {
+        Box::pin(async move {
+            let mut failed = Vec::new();
+            for name in names {
+                let req = Request::DeleteSecret(sm_model::request::DeleteSecret {
+                    secret_id: name.clone(),
+                    recovery_window_in_days: None,
+                    force_delete_without_recovery: Some(true),
+                });
+                match self.send(&req).await {
+                    Observed::Ok(_) => {}
+                    Observed::Error { code, .. } if code == "ResourceNotFoundException" => {}
+                    _ => failed.push(name.clone()),
+                }
+            }
+            failed
+        })
+    }
+}

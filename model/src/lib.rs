@@ -1,0 +1,30 @@
+//! `sm-model`: a small, pure, executable reference model of AWS Secrets Manager's secret versions,
+//! staging labels, rotation and deletion. No I/O, no async, no AWS SDK.
+//!
+//! The entry point is [`apply`]`(&mut Model, &Request) -> Outcome`, where a [`Request`] mirrors the
+//! AWS API input of one operation and an [`Outcome`] is either the response (AWS member names) or
+//! an error (AWS error code and, where known, exact message). Where AWS allows several outcomes,
+//! [`branches`] returns every one with the state it leads to, and a [`Tracker`] follows a target
+//! through a sequence by keeping the states its observations still allow.
+//!
+//! Every behaviour is a rule in [`rules`], citing its section of `shared/spec/semantics.md` and
+//! that section's confidence. Start reading at [`labels`] (the label algebra), then `ops/`.
+
+pub mod engine;
+pub mod labels;
+pub mod narrative;
+mod ops;
+pub mod outcome;
+pub mod request;
+pub mod rules;
+pub mod schedule;
+pub mod state;
+pub mod tracker;
+mod validate;
+
+pub use engine::{apply, branches, Branch, Ctx};
+pub use ops::rotation_value;
+pub use outcome::{ApiError, Expect, Outcome, ANY};
+pub use request::{Blob, Request, RequestError};
+pub use state::{FunctionBehaviour, Model, Secret, SecretValue, Step, Version, AWSCURRENT, AWSPENDING, AWSPREVIOUS};
+pub use tracker::Tracker;

@@ -1,0 +1,78 @@
+//! DeleteSecret and RestoreSecret (semantics.md §5.12, §5.13, §8).
+
+use super::{base, existing};
+use crate::engine::Ctx;
+use crate::outcome::{ApiError, ANY};
+use crate::request::{DeleteSecret, SecretIdOnly};
+use crate::rules;
+use crate::state::{name_of, Model};
+use serde_json::Value;
+
+/// DeleteSecret.
+pub fn delete_secret(m: &mut Model, i: &DeleteSecret, cx: &mut Ctx) -> Result<Value, ApiError> {
+    let force = i.force_delete_without_recovery.unwrap_or(false);
+    if force && i.recovery_window_in_days.is_some() {
+        return cx.fail(
+            &rules::DELETE_FORCE_AND_WINDOW,
+            ApiError::code_only(
+                "InvalidParameterException",
+                "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.",
+            ),
+        );
+    }
+    if i.recovery_window_in_days.is_some_and(|d| !(7..=30).contains(&d)) {
+        return cx.fail(
+            &rules::DELETE_WINDOW,
+            ApiError::code_only(
+                "InvalidParameterException",
+                "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).",
+            ),
+        );
+    }
+    let name = name_of(&i.secret_id).to_string();
+    if force {
+        cx.cite(&rules::DELETE_FORCE);
+        let existed = m.secrets.remove(&name).is_some();
+        m.recently_force_deleted.insert(name.clone());
+        let mut o = base(&name);
+        if !existed {
+            // For a missing secret AWS still answers with an ARN whose form is not recorded.
+            o.insert("ARN".into(), Value::String(ANY.into()));
+        }
+        o.insert("DeletionDate".into(), Value::String(ANY.into()));
+        return Ok(Value::Object(o));
+    }
+    let secret = existing(m, &i.secret_id, cx)?;
+    if secret.deleted {
+        cx.cite(&rules::DELETE_TWICE);
+        if cx.choose(2) == 1 {
+            return Err(ApiError::code_only(
+                "InvalidRequestException",
+                "You can't perform this operation on the secret because it was marked for deletion.",
+            ));
+        }
+    }
+    cx.cite(&rules::DELETE_SCHEDULES);
+    secret.deleted = true;
+    let mut o = base(&secret.name);
+    o.insert("DeletionDate".into(), Value::String(ANY.into()));
+    Ok(Value::Object(o))
+}
+
+/// RestoreSecret.
+pub fn restore_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<Value, ApiError> {
+    let secret = existing(m, &i.secret_id, cx)?;
+    if !secret.deleted {
+        cx.cite(&rules::RESTORE_NOT_DELETED);
+        if cx.choose(2) == 1 {
+            return Err(ApiError::code_only(
+                "InvalidRequestException",
+                "You can't restore this secret because it is not scheduled for deletion.",
+            ));
+        }
+    } else {
+        cx.cite(&rules::RESTORE);
+    }
+    secret.deleted = false;
+    Ok(Value::Object(base(&secret.name)))
+}

@@ -1,0 +1,258 @@
+//! CreateSecret, PutSecretValue and UpdateSecret: the operations that store secret values, with
+//! ClientRequestToken idempotency (semantics.md §4), default and explicit VersionStages (§5.3),
+//! rotation abandonment, and the version quota and clean-up rules.
+
+use super::{base, labels_json, live};
+use crate::engine::Ctx;
+use crate::labels;
+use crate::outcome::ApiError;
+use crate::request::{CreateSecret, PutSecretValue, UpdateSecret};
+use crate::rules;
+use crate::state::{logical_arn, Model, Secret, SecretValue, Version, AWSCURRENT, AWSPENDING};
+use crate::validate;
+use serde_json::Value;
+
+/// Seconds in 24 hours: versions younger than this are never removed (§1.5).
+const DAY: u64 = 24 * 60 * 60;
+
+/// What storing a value did.
+pub(crate) struct Stored {
+    pub version_id: String,
+}
+
+/// Stores `value` under `token` in `secret` (§4, §5.3). `stages` is the VersionStages to attach;
+/// `None` means the caller gave none (AWSCURRENT by default).
+pub(crate) fn store_value(
+    secret: &mut Secret,
+    token: &str,
+    value: SecretValue,
+    stages: Option<&[String]>,
+    clock: u64,
+    cx: &mut Ctx,
+) -> Result<Stored, ApiError> {
+    let default = [AWSCURRENT.to_string()];
+    let explicit = stages.is_some();
+    let wanted: &[String] = stages.unwrap_or(&default);
+    if let Some(existing) = secret.versions.get(token) {
+        match &existing.value {
+            Some(v) if *v == value => {
+                cx.cite(&rules::TOKEN_SAME_VALUE);
+                return Ok(Stored { version_id: token.to_string() });
+            }
+            Some(_) => {
+                return cx.fail(
+                    &rules::TOKEN_OTHER_VALUE,
+                    ApiError::exact(
+                        "ResourceExistsException",
+                        format!(
+                            "You can't use ClientRequestToken {token} because that value is already in use for a version of secret {}.",
+                            logical_arn(&secret.name)
+                        ),
+                    ),
+                );
+            }
+            None => {
+                cx.cite(&rules::TOKEN_FILLS_PLACEHOLDER);
+                secret.versions.get_mut(token).expect("checked above").value = Some(value);
+                attach_all(secret, wanted, token, cx);
+                labels::check_limit(secret, cx)?;
+                return Ok(Stored { version_id: token.to_string() });
+            }
+        }
+    }
+    if secret.versions.len() >= 100 && cx.choose(2) == 1 {
+        return cx.fail(
+            &rules::VERSION_QUOTA,
+            ApiError::code_only(
+                "LimitExceededException",
+                "You have exceeded the maximum number of versions for this secret.",
+            ),
+        );
+    }
+    let seq = secret.next_seq;
+    secret.next_seq += 1;
+    secret.versions.insert(
+        token.to_string(),
+        Version { id: token.to_string(), value: Some(value), labels: Default::default(), created: clock, seq },
+    );
+    let mut wanted: Vec<String> = wanted.to_vec();
+    if secret.holder(AWSCURRENT).is_none() && !wanted.iter().any(|l| l == AWSCURRENT) {
+        cx.cite(&rules::PUT_FIRST_VERSION_CURRENT);
+        wanted.push(AWSCURRENT.to_string());
+    }
+    if explicit {
+        cx.cite(&rules::PUT_STAGES);
+    } else {
+        cx.cite(&rules::PUT_DEFAULT_CURRENT);
+    }
+    let takes_current = wanted.iter().any(|l| l == AWSCURRENT);
+    let takes_pending = wanted.iter().any(|l| l == AWSPENDING);
+    if takes_current && !takes_pending {
+        if let Some(p) = secret.holder(AWSPENDING).map(str::to_string) {
+            cx.cite(&rules::ROTATION_ABANDONED);
+            labels::remove(secret, AWSPENDING, &p);
+        }
+    }
+    attach_all(secret, &wanted, token, cx);
+    labels::check_limit(secret, cx)?;
+    collect_garbage(secret, clock, cx);
+    Ok(Stored { version_id: token.to_string() })
+}
+
+fn attach_all(secret: &mut Secret, wanted: &[String], to: &str, cx: &mut Ctx) {
+    for l in wanted {
+        labels::attach(secret, l, to, cx);
+    }
+}
+
+/// [`rules::VERSION_GC`]: with more than 100 versions, deprecated versions at least 24 hours old
+/// may be removed (oldest first) or may stay; both states are allowed.
+fn collect_garbage(secret: &mut Secret, clock: u64, cx: &mut Ctx) {
+    if secret.versions.len() <= 100 {
+        return;
+    }
+    let mut eligible: Vec<(u64, String)> = secret
+        .versions
+        .values()
+        .filter(|v| v.is_deprecated() && clock.saturating_sub(v.created) >= DAY)
+        .map(|v| (v.seq, v.id.clone()))
+        .collect();
+    if eligible.is_empty() || cx.choose(2) == 0 {
+        return;
+    }
+    cx.cite(&rules::VERSION_GC);
+    eligible.sort();
+    for (_, id) in eligible {
+        if secret.versions.len() <= 100 {
+            break;
+        }
+        secret.versions.remove(&id);
+    }
+}
+
+/// CreateSecret (§5.2).
+pub fn create_secret(m: &mut Model, i: &CreateSecret, cx: &mut Ctx) -> Result<Value, ApiError> {
+    let token = validate::token(i.client_request_token.as_deref(), false, cx)?;
+    validate::name(&i.name, cx)?;
+    validate::description(i.description.as_ref(), cx)?;
+    let value = validate::value(i.secret_string.as_ref(), i.secret_binary.as_ref(), cx)?;
+    let clock = m.clock;
+    if let Some(s) = m.secrets.get(&i.name) {
+        if s.deleted {
+            return cx.fail(
+                &rules::CREATE_DELETED_NAME,
+                ApiError::exact(
+                    "InvalidRequestException",
+                    "You can't create this secret because a secret with this name is already scheduled for deletion.",
+                ),
+            );
+        }
+        if let (Some(v), Some(value)) = (s.versions.get(token), &value) {
+            if v.value.as_ref() == Some(value) {
+                cx.cite(&rules::TOKEN_SAME_VALUE);
+                let mut o = base(&i.name);
+                o.insert("VersionId".into(), Value::String(token.to_string()));
+                return Ok(Value::Object(o));
+            }
+            return cx.fail(
+                &rules::TOKEN_OTHER_VALUE,
+                ApiError::exact(
+                    "ResourceExistsException",
+                    format!(
+                        "You can't use ClientRequestToken {token} because that value is already in use for a version of secret {}.",
+                        logical_arn(&i.name)
+                    ),
+                ),
+            );
+        }
+        return cx.fail(
+            &rules::CREATE_EXISTS,
+            ApiError::exact(
+                "ResourceExistsException",
+                format!("The operation failed because the secret {} already exists.", i.name),
+            ),
+        );
+    }
+    if m.recently_force_deleted.contains(&i.name) {
+        cx.cite(&rules::CREATE_AFTER_FORCE_DELETE);
+        if cx.choose(2) == 1 {
+            return Err(ApiError::exact(
+                "InvalidRequestException",
+                "You can't create this secret because a secret with this name is already scheduled for deletion.",
+            ));
+        }
+        m.recently_force_deleted.remove(&i.name);
+    }
+    cx.cite(&rules::CREATE);
+    let mut secret = Secret::new(&i.name, i.description.clone());
+    let mut o = base(&i.name);
+    match value {
+        Some(v) => {
+            store_value(&mut secret, token, v, None, clock, cx)?;
+            o.insert("VersionId".into(), Value::String(token.to_string()));
+        }
+        None => {
+            o.insert("VersionId".into(), Value::Null);
+        }
+    }
+    m.secrets.insert(i.name.clone(), secret);
+    Ok(Value::Object(o))
+}
+
+/// PutSecretValue (§5.3).
+pub fn put_secret_value(m: &mut Model, i: &PutSecretValue, cx: &mut Ctx) -> Result<Value, ApiError> {
+    let token = validate::token(i.client_request_token.as_deref(), false, cx)?;
+    validate::stages(i.version_stages.as_ref(), cx)?;
+    let value = validate::value(i.secret_string.as_ref(), i.secret_binary.as_ref(), cx)?;
+    let Some(value) = value else {
+        return cx.fail_any(
+            &rules::VALUE_REQUIRED,
+            &["InvalidParameterException", "InvalidRequestException"],
+            "You must provide either SecretString or SecretBinary.",
+        );
+    };
+    let clock = m.clock;
+    let secret = live(m, &i.secret_id, cx)?;
+    let stored = store_value(secret, token, value, i.version_stages.as_deref(), clock, cx)?;
+    let mut o = base(&secret.name);
+    let labels = &secret.versions[&stored.version_id].labels;
+    o.insert("VersionId".into(), Value::String(stored.version_id.clone()));
+    o.insert("VersionStages".into(), labels_json(labels));
+    Ok(Value::Object(o))
+}
+
+/// UpdateSecret (§5.4): a new value makes a new AWSCURRENT version; without one only metadata changes.
+pub fn update_secret(m: &mut Model, i: &UpdateSecret, cx: &mut Ctx) -> Result<Value, ApiError> {
+    let has_value = i.secret_string.is_some() || i.secret_binary.is_some();
+    let token = if has_value {
+        Some(validate::token(i.client_request_token.as_deref(), false, cx)?)
+    } else {
+        // A token sent with a metadata-only update is ignored (§4), but its length is still checked.
+        validate::version_id(i.client_request_token.as_ref(), cx).map_err(|mut e| {
+            e.message = "ClientRequestToken must be 32-64 characters long.".into();
+            e
+        })?;
+        None
+    };
+    validate::description(i.description.as_ref(), cx)?;
+    let value = validate::value(i.secret_string.as_ref(), i.secret_binary.as_ref(), cx)?;
+    let clock = m.clock;
+    let secret = live(m, &i.secret_id, cx)?;
+    if let Some(d) = &i.description {
+        secret.description = Some(d.clone());
+    }
+    let mut o = base(&secret.name);
+    match (token, value) {
+        (Some(token), Some(value)) => {
+            cx.cite(&rules::UPDATE_NEW_CURRENT);
+            let current = [AWSCURRENT.to_string()];
+            let stored = store_value(secret, token, value, Some(&current), clock, cx)?;
+            o.insert("VersionId".into(), Value::String(stored.version_id));
+        }
+        _ => {
+            cx.cite(&rules::UPDATE_METADATA_ONLY);
+            o.insert("VersionId".into(), Value::Null);
+        }
+    }
+    Ok(Value::Object(o))
+}

@@ -1,0 +1,196 @@
+//! The model's state: secrets by name, each with its versions (value, staging labels, creation
+//! order), rotation configuration, deletion state and description. Everything is ordered
+//! (`BTreeMap`/`BTreeSet`) so that two equal states compare, hash and print the same way every time.
+
+use crate::request::{Blob, RotationRules};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const AWSCURRENT: &str = "AWSCURRENT";
+pub const AWSPREVIOUS: &str = "AWSPREVIOUS";
+pub const AWSPENDING: &str = "AWSPENDING";
+
+/// A secret value: exactly one of SecretString or SecretBinary.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SecretValue {
+    String(String),
+    Binary(Blob),
+}
+
+/// One version of a secret.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version {
+    pub id: String,
+    /// `None` for the placeholder RotateSecret creates before the rotation function stores a value.
+    pub value: Option<SecretValue>,
+    pub labels: BTreeSet<String>,
+    /// Logical creation time (model clock, seconds).
+    pub created: u64,
+    /// Creation order within the secret (0 = first).
+    pub seq: u64,
+}
+
+impl Version {
+    /// A version with no labels is deprecated.
+    pub fn is_deprecated(&self) -> bool {
+        self.labels.is_empty()
+    }
+}
+
+/// Rotation configuration as DescribeSecret shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Rotation {
+    /// `None` until a RotateSecret configuration was accepted (DescribeSecret omits the field).
+    pub enabled: Option<bool>,
+    pub lambda_arn: Option<String>,
+    pub rules: Option<RotationRules>,
+    /// Whether a rotation has ever completed (LastRotatedDate present).
+    pub rotated: bool,
+}
+
+/// One secret.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Secret {
+    pub name: String,
+    pub description: Option<String>,
+    pub versions: BTreeMap<String, Version>,
+    pub rotation: Rotation,
+    /// Scheduled for deletion (DeleteSecret with a recovery window).
+    pub deleted: bool,
+    /// Next creation sequence number.
+    pub next_seq: u64,
+}
+
+impl Secret {
+    pub fn new(name: &str, description: Option<String>) -> Self {
+        Secret {
+            name: name.to_string(),
+            description,
+            versions: BTreeMap::new(),
+            rotation: Rotation::default(),
+            deleted: false,
+            next_seq: 0,
+        }
+    }
+
+    /// The version holding `label`, if any.
+    pub fn holder(&self, label: &str) -> Option<&str> {
+        self.versions
+            .values()
+            .find(|v| v.labels.contains(label))
+            .map(|v| v.id.as_str())
+    }
+
+    /// All labels attached across the secret's versions.
+    pub fn label_count(&self) -> usize {
+        self.versions.values().map(|v| v.labels.len()).sum()
+    }
+}
+
+/// How a rotation function behaves when Secrets Manager invokes it. This is an input to the
+/// model, not something it predicts: a trace or the harness says which behaviour each Lambda
+/// ARN has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FunctionBehaviour {
+    /// Runs every step like AWS's rotation template; createSecret stores `rotated-<token>`.
+    Complete,
+    /// Fails at the named step (after the earlier steps ran).
+    FailAt(Step),
+    /// Secrets Manager cannot invoke it (missing function or no resource policy).
+    NotInvocable,
+}
+
+/// The four steps of a Lambda rotation function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Step {
+    CreateSecret,
+    SetSecret,
+    TestSecret,
+    FinishSecret,
+}
+
+impl Step {
+    pub const ALL: [Step; 4] = [Step::CreateSecret, Step::SetSecret, Step::TestSecret, Step::FinishSecret];
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::CreateSecret => "createSecret",
+            Step::SetSecret => "setSecret",
+            Step::TestSecret => "testSecret",
+            Step::FinishSecret => "finishSecret",
+        }
+    }
+}
+
+impl FunctionBehaviour {
+    /// The trace-format name: `complete`, `fail-at-<step>`, `not-invocable`.
+    pub fn name(self) -> String {
+        match self {
+            FunctionBehaviour::Complete => "complete".into(),
+            FunctionBehaviour::FailAt(s) => format!("fail-at-{}", s.name()),
+            FunctionBehaviour::NotInvocable => "not-invocable".into(),
+        }
+    }
+    /// Parses a trace-format name.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "complete" => Some(FunctionBehaviour::Complete),
+            "not-invocable" => Some(FunctionBehaviour::NotInvocable),
+            _ => {
+                let step = text.strip_prefix("fail-at-")?;
+                Step::ALL.into_iter().find(|s| s.name() == step).map(FunctionBehaviour::FailAt)
+            }
+        }
+    }
+}
+
+/// The whole model: every secret of one account and region, the known rotation functions, and a
+/// logical clock that advances one second per request.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Model {
+    pub secrets: BTreeMap<String, Secret>,
+    pub functions: BTreeMap<String, FunctionBehaviour>,
+    /// Names force-deleted so recently that AWS may still treat them as scheduled for deletion.
+    pub recently_force_deleted: BTreeSet<String>,
+    pub clock: u64,
+}
+
+impl Model {
+    pub fn new() -> Self {
+        Model::default()
+    }
+
+    /// Declares how the rotation function at `arn` behaves. Unknown ARNs are not invocable.
+    pub fn with_function(mut self, arn: &str, behaviour: FunctionBehaviour) -> Self {
+        self.functions.insert(arn.to_string(), behaviour);
+        self
+    }
+
+    /// The behaviour of the function at `arn` (not invocable when unknown: AWS answers a missing
+    /// function with AccessDeniedException, [V] M11).
+    pub fn function(&self, arn: &str) -> FunctionBehaviour {
+        self.functions.get(arn).copied().unwrap_or(FunctionBehaviour::NotInvocable)
+    }
+
+    /// Moves the logical clock forward (for tests of time-dependent rules such as version
+    /// garbage collection, which spares versions younger than 24 hours).
+    pub fn advance_clock(&mut self, seconds: u64) {
+        self.clock += seconds;
+    }
+
+    /// Looks a secret up by its `SecretId` (its name, or the logical ARN the model reports).
+    pub fn find(&self, secret_id: &str) -> Option<&Secret> {
+        self.secrets.get(name_of(secret_id))
+    }
+}
+
+/// The logical ARN the model reports for a secret. Targets' ARNs are mapped to this form before
+/// comparison (the real suffix is random).
+pub fn logical_arn(name: &str) -> String {
+    format!("arn:aws:secretsmanager:<region>:<account>:secret:{name}")
+}
+
+/// The name inside a logical ARN, or the id itself when it is a name.
+pub fn name_of(secret_id: &str) -> &str {
+    secret_id
+        .strip_prefix("arn:aws:secretsmanager:<region>:<account>:secret:")
+        .unwrap_or(secret_id)
+}

@@ -1,0 +1,330 @@
+//! The `smconform` command line: `run` generates request sequences against a target and reports
+//! divergences from the reference model with minimal reproductions; `replay` runs trace files.
+//!
+//! Exit codes: 0 conformant, 1 divergences found, 2 bad usage or a bad trace file, 3 target
+//! unreachable or failing, 130 interrupted.
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sm_harness::report::{render_replay, render_run};
+use sm_harness::runner::{replay, run, RunConfig, Session};
+use sm_harness::target::endpoint::{EndpointConfig, EndpointTarget};
+use sm_harness::target::model::ModelTarget;
+use sm_harness::target::moto::{MotoOptions, MotoTarget};
+use sm_harness::target::{Target, TargetError};
+use sm_harness::trace::Trace;
+use sm_model::FunctionBehaviour;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+const EXIT_DIVERGENT: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+const EXIT_TARGET: u8 = 3;
+const EXIT_INTERRUPTED: u8 = 130;
+
+#[derive(Parser)]
+#[command(name = "smconform", version, about = "Conformance suite for AWS Secrets Manager versions, staging labels and rotation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate request sequences, run them against a target, report divergences from the model.
+    Run(RunArgs),
+    /// Replay trace files against a target, checking each step's `expect` and the model.
+    Replay(ReplayArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum TargetKind {
+    /// moto, provisioned and started by smconform on a loopback port (the default).
+    Moto,
+    /// The reference model in process (must always conform).
+    Model,
+    /// Any Secrets Manager endpoint (`--endpoint-url`).
+    Endpoint,
+    /// Real AWS (needs --allow-real-aws and --name-prefix).
+    Aws,
+}
+
+#[derive(Args, Clone)]
+struct TargetArgs {
+    /// What to test.
+    #[arg(long, value_enum, default_value_t = TargetKind::Moto)]
+    target: TargetKind,
+    /// Endpoint URL for `--target endpoint`.
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// Region (default: the standard AWS configuration chain; us-east-1 for loopback endpoints).
+    #[arg(long)]
+    region: Option<String>,
+    /// Opt in to sending requests to real AWS (`--target aws`).
+    #[arg(long)]
+    allow_real_aws: bool,
+    /// Prefix of every secret name the run creates (required for `--target aws`).
+    #[arg(long)]
+    name_prefix: Option<String>,
+    /// A rotation function that exists on the target: ARN=BEHAVIOUR, where BEHAVIOUR is complete,
+    /// fail-at-createSecret|setSecret|testSecret|finishSecret or not-invocable (endpoint/aws only).
+    #[arg(long = "function", value_name = "ARN=BEHAVIOUR")]
+    functions: Vec<String>,
+    /// Per-request time-out in seconds.
+    #[arg(long, default_value_t = 10)]
+    timeout: u64,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Number of generated cases.
+    #[arg(long, default_value_t = 200)]
+    cases: usize,
+    /// Maximum requests per case.
+    #[arg(long, default_value_t = 30)]
+    steps: usize,
+    /// Seed (default: from the clock; printed so the run can be repeated).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Cases run at once.
+    #[arg(long, default_value_t = 4)]
+    jobs: usize,
+    /// Where minimal reproductions are written.
+    #[arg(long, default_value = "smconform-out")]
+    out: PathBuf,
+    /// Upper bound on shrink attempts per divergence.
+    #[arg(long, default_value_t = 500)]
+    max_shrink: usize,
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Trace files (smconform-trace/1).
+    #[arg(required = true)]
+    traces: Vec<PathBuf>,
+}
+
+/// An error with the exit code it maps to.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+fn usage(e: impl Into<anyhow::Error>) -> Failure {
+    Failure { code: EXIT_USAGE, error: e.into() }
+}
+
+fn target_failure(e: TargetError) -> Failure {
+    Failure { code: EXIT_TARGET, error: e.into() }
+}
+
+fn run_id() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{:08x}", (nanos as u64 ^ ((std::process::id() as u64) << 32)) as u32)
+}
+
+fn valid_prefix(p: &str) -> bool {
+    !p.is_empty() && p.len() <= 64 && p.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
+}
+
+fn parse_functions(specs: &[String]) -> Result<std::collections::BTreeMap<String, FunctionBehaviour>, Failure> {
+    let mut out = std::collections::BTreeMap::new();
+    for s in specs {
+        let (arn, b) = s.split_once('=').ok_or_else(|| usage(anyhow::anyhow!("--function {s:?}: expected ARN=BEHAVIOUR")))?;
+        let behaviour = FunctionBehaviour::parse(b)
+            .ok_or_else(|| usage(anyhow::anyhow!("--function {s:?}: unknown behaviour {b:?}")))?;
+        out.insert(arn.to_string(), behaviour);
+    }
+    Ok(out)
+}
+
+/// Checks the target arguments and returns the run prefix.
+fn check_target_args(t: &TargetArgs) -> Result<String, Failure> {
+    if let Some(p) = &t.name_prefix {
+        if !valid_prefix(p) {
+            return Err(usage(anyhow::anyhow!("--name-prefix {p:?}: use 1-64 of A-Z a-z 0-9 /_+=.@-")));
+        }
+    }
+    match t.target {
+        TargetKind::Aws => {
+            if !t.allow_real_aws {
+                return Err(usage(anyhow::anyhow!("--target aws sends requests to real AWS: add --allow-real-aws to confirm")));
+            }
+            if t.name_prefix.is_none() {
+                return Err(usage(anyhow::anyhow!("--target aws needs --name-prefix: every secret the run creates starts with it")));
+            }
+            if t.endpoint_url.is_some() {
+                return Err(usage(anyhow::anyhow!("--endpoint-url is for --target endpoint, not aws")));
+            }
+        }
+        TargetKind::Endpoint => {
+            if t.endpoint_url.is_none() {
+                return Err(usage(anyhow::anyhow!("--target endpoint needs --endpoint-url URL")));
+            }
+        }
+        TargetKind::Moto | TargetKind::Model => {
+            if t.endpoint_url.is_some() {
+                return Err(usage(anyhow::anyhow!("--endpoint-url only goes with --target endpoint")));
+            }
+            if !t.functions.is_empty() {
+                return Err(usage(anyhow::anyhow!("--function only goes with --target endpoint or aws")));
+            }
+        }
+    }
+    let base = t.name_prefix.clone().unwrap_or_else(|| "smconform-".to_string());
+    Ok(format!("{base}{}-", run_id()))
+}
+
+async fn build_target(t: &TargetArgs) -> Result<Arc<dyn Target>, Failure> {
+    let functions = parse_functions(&t.functions)?;
+    let timeout = Duration::from_secs(t.timeout.max(1));
+    Ok(match t.target {
+        TargetKind::Model => Arc::new(ModelTarget::new()),
+        TargetKind::Moto => {
+            let options = MotoOptions { operation_timeout: timeout, ..MotoOptions::default() };
+            Arc::new(MotoTarget::start(options).await.map_err(target_failure)?)
+        }
+        TargetKind::Endpoint | TargetKind::Aws => {
+            let mut config = EndpointConfig::new(t.endpoint_url.clone());
+            config.region = t.region.clone();
+            config.operation_timeout = timeout;
+            config.functions = functions;
+            config.label = match &t.endpoint_url {
+                Some(u) => format!("endpoint {u}"),
+                None => "aws".to_string(),
+            };
+            let target = EndpointTarget::new(config).await.map_err(target_failure)?;
+            Arc::new(target)
+        }
+    })
+}
+
+/// Waits for Ctrl-C and raises the session's interrupt flag (the run then stops between
+/// requests and cleans up).
+fn watch_interrupt(session: Arc<Session>) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: finishing the requests in flight and deleting what the run created…");
+            session.interrupt();
+        }
+    });
+}
+
+async fn final_cleanup(target: &dyn Target, session: &Session) -> Vec<String> {
+    let left = session.registry.drain();
+    if left.is_empty() {
+        return Vec::new();
+    }
+    target.cleanup(&left).await
+}
+
+async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
+    let prefix = check_target_args(&args.target)?;
+    if args.cases == 0 || args.steps == 0 || args.jobs == 0 {
+        return Err(usage(anyhow::anyhow!("--cases, --steps and --jobs must be at least 1")));
+    }
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    });
+    let target = build_target(&args.target).await?;
+    let session = Session::new(prefix);
+    watch_interrupt(session.clone());
+    eprintln!(
+        "smconform run: target {}, seed {seed}, {} cases of up to {} steps, {} jobs",
+        target.name(),
+        args.cases,
+        args.steps,
+        args.jobs
+    );
+    let config = RunConfig {
+        cases: args.cases,
+        steps: args.steps,
+        seed,
+        jobs: args.jobs,
+        out_dir: args.out.clone(),
+        max_shrink_iters: args.max_shrink,
+    };
+    let mut report = run(target.clone(), config, session.clone()).await;
+    report.leaked.extend(final_cleanup(&*target, &session).await);
+    print!("{}", render_run(&report, seed));
+    Ok(if report.interrupted {
+        EXIT_INTERRUPTED
+    } else if !report.found.is_empty() {
+        EXIT_DIVERGENT
+    } else if !report.faults.is_empty() || report.aborted.is_some() {
+        EXIT_TARGET
+    } else {
+        0
+    })
+}
+
+async fn cmd_replay(args: ReplayArgs) -> Result<u8, Failure> {
+    let prefix = check_target_args(&args.target)?;
+    // Every trace is read and checked before anything is sent.
+    let mut traces = Vec::new();
+    for path in &args.traces {
+        let trace = Trace::load(path).map_err(usage)?;
+        traces.push((path.clone(), trace));
+    }
+    let target = build_target(&args.target).await?;
+    let session = Session::new(prefix);
+    watch_interrupt(session.clone());
+    let (mut failed, mut faulted, mut interrupted) = (0, 0, false);
+    for (path, trace) in &traces {
+        let r = replay(&*target, trace, &session).await;
+        print!("{}", render_replay(&path.display().to_string(), &r));
+        if !r.leaked.is_empty() {
+            eprintln!("WARNING: could not delete these secrets: {}", r.leaked.join(", "));
+        }
+        if r.fault.is_some() {
+            faulted += 1;
+        } else if !r.passed() {
+            failed += 1;
+        }
+        if r.interrupted {
+            interrupted = true;
+            break;
+        }
+    }
+    final_cleanup(&*target, &session).await;
+    println!("{} trace(s): {} passed, {} failed, {} faulted", traces.len(), traces.len() - failed - faulted, failed, faulted);
+    Ok(if interrupted {
+        EXIT_INTERRUPTED
+    } else if failed > 0 {
+        EXIT_DIVERGENT
+    } else if faulted > 0 {
+        EXIT_TARGET
+    } else {
+        0
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime") {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(EXIT_TARGET);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Run(a) => cmd_run(a).await,
+            Command::Replay(a) => cmd_replay(a).await,
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("error: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}
