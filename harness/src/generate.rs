@@ -162,7 +162,7 @@ pub fn op(omit_token: bool) -> BoxedStrategy<Op> {
         4 => secret().prop_map(|s| Op::Describe { s }),
         4 => (secret(), get_sel).prop_map(|(s, sel)| Op::Get { s, sel }),
         3 => (secret(), any::<bool>()).prop_map(|(s, include_deprecated)| Op::List { s, include_deprecated }),
-        6 => (secret(), proptest::option::weighted(0.8, value()), token(omit_token), proptest::bool::weighted(0.2))
+        12 => (secret(), proptest::option::weighted(0.8, value()), token(omit_token), proptest::bool::weighted(0.2))
             .prop_map(|(s, value, token, description)| Op::Create { s, value, token, description }),
         10 => (secret(), proptest::option::weighted(0.95, value()), token(omit_token), stages)
             .prop_map(|(s, value, token, stages)| Op::Put { s, value, token, stages }),
@@ -308,7 +308,8 @@ impl Resolver {
                 include_deprecated: Some(*include_deprecated).filter(|b| *b),
             }),
             Op::Create { s, value, token, description } => {
-                let n = name(s);
+                // Any name of the case: creating an existing one is the rarer, conflicting case.
+                let n = SECRETS[*s as usize % SECRETS.len()].to_string();
                 let t = self.token(state, &n, token);
                 let (secret_string, secret_binary) = match value {
                     Some(v) => Self::value(state, &n, t.as_deref(), v),

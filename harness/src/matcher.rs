@@ -32,7 +32,16 @@ impl Mismatch {
             Mismatch::Kind { .. } => "kind".into(),
             Mismatch::Code { .. } => "code".into(),
             Mismatch::Message { .. } => "message".into(),
-            Mismatch::Field { path, .. } => format!("field {path}"),
+            Mismatch::Field { path, expected, observed } => {
+                let how = if expected == "absent" {
+                    "unexpected"
+                } else if observed == "absent" {
+                    "missing"
+                } else {
+                    "differs"
+                };
+                format!("field {path} {how}")
+            }
         }
     }
 }
@@ -155,12 +164,13 @@ fn version_id(v: &Value) -> Option<&str> {
 fn versions(path: &str, want: &[Value], got: &[Value]) -> Result<(), Mismatch> {
     let want_ids: BTreeSet<&str> = want.iter().filter_map(version_id).collect();
     let got_ids: BTreeSet<&str> = got.iter().filter_map(version_id).collect();
-    if want_ids != got_ids {
-        return Err(Mismatch::Field {
-            path: path.to_string(),
-            expected: format!("versions {want_ids:?}"),
-            observed: format!("versions {got_ids:?}"),
-        });
+    if let Some(extra) = got_ids.difference(&want_ids).next() {
+        let g = got.iter().find(|g| version_id(g) == Some(extra));
+        return Err(Mismatch::Field { path: format!("{path}[{extra}]"), expected: "absent".into(), observed: show(g) });
+    }
+    if let Some(missing) = want_ids.difference(&got_ids).next() {
+        let w = want.iter().find(|w| version_id(w) == Some(missing));
+        return Err(Mismatch::Field { path: format!("{path}[{missing}]"), expected: show(w), observed: "absent".into() });
     }
     for w in want {
         let id = version_id(w).unwrap_or_default();
@@ -177,15 +187,25 @@ fn map_of_sets(path: &str, want: &Map<String, Value>, got: &Map<String, Value>) 
             .map(|(k, v)| (k.clone(), v.as_array().map(|a| string_set(a)).unwrap_or_default()))
             .collect()
     };
-    if as_sets(want) == as_sets(got) {
-        Ok(())
-    } else {
-        Err(Mismatch::Field {
-            path: path.to_string(),
-            expected: show(Some(&Value::Object(want.clone()))),
-            observed: show(Some(&Value::Object(got.clone()))),
-        })
+    let (want, got) = (as_sets(want), as_sets(got));
+    if want == got {
+        return Ok(());
     }
+    // Name the first version whose labels differ, so the mismatch says what kind of difference it is.
+    let labels = |s: &BTreeSet<String>| serde_json::to_string(s).unwrap_or_default();
+    let ids: BTreeSet<&String> = want.iter().chain(got.iter()).map(|(k, _)| k).collect();
+    for id in ids {
+        let w = want.iter().find(|(k, _)| k == id).map(|(_, v)| v);
+        let g = got.iter().find(|(k, _)| k == id).map(|(_, v)| v);
+        if w != g {
+            return Err(Mismatch::Field {
+                path: format!("{path}[{id}]"),
+                expected: w.map(labels).unwrap_or_else(|| "absent".into()),
+                observed: g.map(labels).unwrap_or_else(|| "absent".into()),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -202,8 +222,8 @@ mod tests {
     fn null_means_absent_and_any_means_present() {
         let want = Expect::Ok(json!({"VersionId": null, "CreatedDate": ANY}));
         assert!(check(&want, &ok(json!({"CreatedDate": 1.5}))).is_ok());
-        assert_eq!(check(&want, &ok(json!({"CreatedDate": 1.5, "VersionId": "x"}))).unwrap_err().aspect(), "field VersionId");
-        assert_eq!(check(&want, &ok(json!({}))).unwrap_err().aspect(), "field CreatedDate");
+        assert_eq!(check(&want, &ok(json!({"CreatedDate": 1.5, "VersionId": "x"}))).unwrap_err().aspect(), "field VersionId unexpected");
+        assert_eq!(check(&want, &ok(json!({}))).unwrap_err().aspect(), "field CreatedDate missing");
     }
 
     #[test]
@@ -214,9 +234,9 @@ mod tests {
         let good = json!({"Versions": [{"VersionId": "b"}, {"VersionId": "a", "VersionStages": ["x", "AWSCURRENT"]}]});
         assert!(check(&want, &ok(good)).is_ok());
         let extra = json!({"Versions": [{"VersionId": "b"}, {"VersionId": "a", "VersionStages": ["x", "AWSCURRENT"]}, {"VersionId": "c"}]});
-        assert_eq!(check(&want, &ok(extra)).unwrap_err().aspect(), "field Versions");
+        assert_eq!(check(&want, &ok(extra)).unwrap_err().aspect(), "field Versions[c] unexpected");
         let staged = json!({"Versions": [{"VersionId": "b", "VersionStages": []}, {"VersionId": "a", "VersionStages": ["x", "AWSCURRENT"]}]});
-        assert_eq!(check(&want, &ok(staged)).unwrap_err().aspect(), "field Versions[b].VersionStages");
+        assert_eq!(check(&want, &ok(staged)).unwrap_err().aspect(), "field Versions[b].VersionStages unexpected");
     }
 
     #[test]
@@ -246,6 +266,6 @@ mod tests {
         let got = json!({"RotationRules": {"ScheduleExpression": "rate(4 hours)", "AutomaticallyAfterDays": 1}});
         assert!(check(&want, &ok(got)).is_ok());
         let wrong = json!({"RotationRules": {"ScheduleExpression": "rate(5 hours)"}});
-        assert_eq!(check(&want, &ok(wrong)).unwrap_err().aspect(), "field RotationRules.ScheduleExpression");
+        assert_eq!(check(&want, &ok(wrong)).unwrap_err().aspect(), "field RotationRules.ScheduleExpression differs");
     }
 }

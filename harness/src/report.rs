@@ -71,7 +71,8 @@ pub fn render_run(r: &RunReport, seed: u64) -> String {
     if !r.faults.is_empty() {
         let _ = writeln!(out, "\ntarget faults (not divergences):");
         for f in r.faults.iter().take(20) {
-            let _ = writeln!(out, "  case {} step {} {}: {} ({})", f.case, f.step, f.op, f.kind.name(), f.detail);
+            let detail: String = f.detail.chars().take(160).collect();
+            let _ = writeln!(out, "  case {} step {} {}: {} ({detail})", f.case, f.step, f.op, f.kind.name());
         }
         if r.faults.len() > 20 {
             let _ = writeln!(out, "  … and {} more", r.faults.len() - 20);

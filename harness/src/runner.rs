@@ -99,22 +99,38 @@ pub struct StepRecord {
 #[derive(Clone, Debug)]
 pub enum End {
     Completed,
-    /// Step `step` (0-based) answered outside every allowed outcome.
-    Diverged { step: usize, mismatch: Mismatch, allowed: Vec<Outcome> },
-    /// The target failed at step `step` (0-based).
+    /// A write diverged (the last of [`Execution::divergences`]): the sequence stopped there.
+    Diverged,
+    /// The connection to the target failed at step `step` (0-based).
     Fault { step: usize, kind: FaultKind, detail: String },
     /// The run was interrupted before the sequence finished.
     Interrupted,
+}
+
+/// A step answered outside every allowed outcome.
+#[derive(Clone, Debug)]
+pub struct Divergence {
+    /// 0-based step.
+    pub step: usize,
+    /// How the observation differs from the closest allowed outcome.
+    pub mismatch: Mismatch,
+    /// Every outcome the model allowed.
+    pub allowed: Vec<Outcome>,
 }
 
 /// The result of one execution.
 #[derive(Clone, Debug)]
 pub struct Execution {
     pub steps: Vec<StepRecord>,
+    /// Divergences in step order: any number of divergent reads, then at most one divergent write.
+    pub divergences: Vec<Divergence>,
     pub end: End,
     pub coverage: Coverage,
     /// Secrets the clean-up could not delete (physical names).
     pub leaked: Vec<String>,
+    /// Target faults (0-based step, kind, detail); the sequence went on after each unless the
+    /// connection failed.
+    pub faults: Vec<(usize, FaultKind, String)>,
 }
 
 /// A divergence's identity: the operation and what differed. Version ids in field paths are
@@ -177,6 +193,8 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
         Source::Requests(reqs) => (reqs.len(), None, &[][..], reqs),
     };
     let mut end = End::Completed;
+    let mut faults = Vec::new();
+    let mut divergences = Vec::new();
     for i in 0..len {
         if session.is_interrupted() {
             end = End::Interrupted;
@@ -200,11 +218,18 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
             }
             fault @ Observed::Fault { .. } => fault,
         };
-        if let Observed::Fault { kind, detail } = &observed {
+        if let Observed::Fault { kind, detail } = observed.clone() {
+            // The outcome is unknown: every branch stays possible (including "nothing happened").
+            // A connection fault means the target is gone, so the sequence stops there.
+            tracker.observe_unknown(&request);
             coverage.record(&request, None, tracker.states());
-            end = End::Fault { step: i, kind: *kind, detail: detail.clone() };
+            faults.push((i, kind, detail.clone()));
             steps.push(StepRecord { request, expected: None, observed });
-            break;
+            if kind == FaultKind::Connection {
+                end = End::Fault { step: i, kind, detail };
+                break;
+            }
+            continue;
         }
         match tracker.observe(&request, |o| check(&o.expect, &observed).is_ok()) {
             Ok(outcome) => {
@@ -214,15 +239,38 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
             Err(allowed) => {
                 coverage.record(&request, None, tracker.states());
                 let (expected, mismatch) = closest(&allowed, &observed);
+                let read = is_read(&request);
                 steps.push(StepRecord { request, expected: Some(expected), observed });
-                end = End::Diverged { step: i, mismatch, allowed };
-                break;
+                divergences.push(Divergence { step: i, mismatch, allowed });
+                // A read changes nothing the model tracks, so the sequence can go on after a
+                // divergent read; after a divergent write the model no longer knows the state.
+                if !read {
+                    end = End::Diverged;
+                    break;
+                }
             }
         }
     }
     let leaked = target.cleanup(&created).await;
     session.registry.remove(&created);
-    Execution { steps, end, coverage, leaked }
+    Execution { steps, divergences, end, coverage, leaked, faults }
+}
+
+impl Execution {
+    /// The signatures of this execution's divergences, in step order.
+    pub fn signatures(&self) -> Vec<String> {
+        self.divergences.iter().map(|d| signature(&self.steps[d.step].request, &d.mismatch)).collect()
+    }
+
+    /// The divergence with signature `sig`, if any.
+    pub fn divergence(&self, sig: &str) -> Option<&Divergence> {
+        self.divergences.iter().find(|d| signature(&self.steps[d.step].request, &d.mismatch) == sig)
+    }
+}
+
+/// Whether a request only reads (and so cannot change the state the model tracks).
+fn is_read(request: &Request) -> bool {
+    matches!(request, Request::GetSecretValue(_) | Request::DescribeSecret(_) | Request::ListSecretVersionIds(_))
 }
 
 /// Settings of a generated run.
@@ -364,55 +412,53 @@ async fn worker(
             s.next += 1;
             s.next - 1
         };
-        let mut tree = generate_case(config.seed, case, config.steps, omit_token);
-        let ops = tree.current();
+        let ops = generate_case(config.seed, case, config.steps, omit_token).current();
         let exec = execute(&*target, Source::Ops(&ops, resolver.clone()), model_for(&resolver), &session).await;
-        let signature_found = {
+        let new_signatures: Vec<String> = {
             let mut s = shared.borrow_mut();
             s.report.cases_run += 1;
             s.report.coverage.merge(&exec.coverage);
             s.report.leaked.extend(exec.leaked.iter().cloned());
-            match &exec.end {
-                End::Fault { step, kind, detail } => {
-                    s.report.faults.push(FaultRecord {
-                        case,
-                        step: step + 1,
-                        op: exec.steps[*step].request.op().to_string(),
-                        kind: *kind,
-                        detail: detail.clone(),
-                    });
-                    s.consecutive_faults += 1;
-                    if s.consecutive_faults >= 3 && exec.steps.len() == 1 {
-                        s.report.aborted = Some(format!("the target keeps failing: {} ({detail})", kind.name()));
-                    }
-                    None
+            for (step, kind, detail) in &exec.faults {
+                s.report.faults.push(FaultRecord {
+                    case,
+                    step: step + 1,
+                    op: exec.steps[*step].request.op().to_string(),
+                    kind: *kind,
+                    detail: detail.clone(),
+                });
+            }
+            if let End::Fault { kind, detail, .. } = &exec.end {
+                s.consecutive_faults += 1;
+                if s.consecutive_faults >= 3 {
+                    s.report.aborted = Some(format!("the target keeps failing: {} ({detail})", kind.name()));
                 }
-                End::Diverged { step, mismatch, .. } => {
-                    s.consecutive_faults = 0;
-                    let sig = signature(&exec.steps[*step].request, mismatch);
-                    match s.claimed.get_mut(&sig) {
-                        Some(hits) => {
-                            *hits += 1;
-                            None
-                        }
-                        None => {
-                            s.claimed.insert(sig.clone(), 1);
-                            Some(sig)
-                        }
+            } else {
+                s.consecutive_faults = 0;
+            }
+            let mut fresh = Vec::new();
+            for sig in exec.signatures() {
+                match s.claimed.get_mut(&sig) {
+                    Some(hits) => *hits += 1,
+                    None => {
+                        s.claimed.insert(sig.clone(), 1);
+                        fresh.push(sig);
                     }
-                }
-                _ => {
-                    s.consecutive_faults = 0;
-                    None
                 }
             }
+            fresh
         };
-        let Some(sig) = signature_found else { continue };
-        let (shrunk_ops, shrunk) = shrink(&*target, &mut *tree, &sig, exec, &resolver, &session, config.max_shrink_iters).await;
-        let found = write_found(&target.name(), &config, case, ops.len(), &sig, shrunk_ops.len(), shrunk, &resolver);
-        let mut s = shared.borrow_mut();
-        let hits = s.claimed.get(&sig).copied().unwrap_or(1);
-        s.report.found.push(Found { hits, ..found });
+        for sig in new_signatures {
+            // Each divergence is shrunk on its own, from the same generated case.
+            let mut tree = generate_case(config.seed, case, config.steps, omit_token);
+            let first = exec.clone();
+            let (shrunk_ops, shrunk) =
+                shrink(&*target, &mut *tree, &sig, first, &resolver, &session, config.max_shrink_iters).await;
+            let found = write_found(&target.name(), &config, case, ops.len(), &sig, shrunk_ops.len(), shrunk, &resolver);
+            let mut s = shared.borrow_mut();
+            let hits = s.claimed.get(&sig).copied().unwrap_or(1);
+            s.report.found.push(Found { hits, ..found });
+        }
     }
 }
 
@@ -436,10 +482,7 @@ async fn shrink(
         iters += 1;
         let ops = tree.current();
         let exec = execute(target, Source::Ops(&ops, resolver.clone()), model_for(resolver), session).await;
-        let same = match &exec.end {
-            End::Diverged { step, mismatch, .. } => signature(&exec.steps[*step].request, mismatch) == sig,
-            _ => false,
-        };
+        let same = exec.divergence(sig).is_some();
         if same {
             best = (ops, exec);
             if !tree.simplify() {
@@ -464,10 +507,10 @@ pub fn execution_trace(title: String, source: String, exec: &Execution, resolver
             note: None,
         })
         .collect();
-    if let End::Diverged { step, mismatch, allowed } = &exec.end {
-        let rules = exec.steps[*step].expected.as_ref().map(|o| o.rule_ids()).unwrap_or_default();
-        let others = if allowed.len() > 1 { format!(" ({} outcomes allowed)", allowed.len()) } else { String::new() };
-        steps[*step].note = Some(format!("diverges: {mismatch}; rules: {rules}{others}"));
+    for d in &exec.divergences {
+        let rules = exec.steps[d.step].expected.as_ref().map(|o| o.rule_ids()).unwrap_or_default();
+        let others = if d.allowed.len() > 1 { format!(" ({} outcomes allowed)", d.allowed.len()) } else { String::new() };
+        steps[d.step].note = Some(format!("diverges: {}; rules: {rules}{others}", d.mismatch));
     }
     Trace { title, source, rotation_functions: resolver.functions.clone(), steps }
 }
@@ -483,9 +526,14 @@ fn write_found(
     exec: Execution,
     resolver: &Resolver,
 ) -> Found {
-    let End::Diverged { step, mismatch, .. } = &exec.end else {
-        unreachable!("only diverging executions are written");
+    let mut exec = exec;
+    let Some(d) = exec.divergence(sig).cloned() else {
+        unreachable!("only executions showing the divergence are written");
     };
+    // The reproduction ends at its divergence.
+    exec.steps.truncate(d.step + 1);
+    exec.divergences.retain(|x| x.step <= d.step);
+    let (step, mismatch) = (&d.step, &d.mismatch);
     let rules = exec.steps[*step].expected.as_ref().map(|o| o.rules.clone()).unwrap_or_default();
     let deciding = rules.last().map(|r| r.id).unwrap_or("?");
     let title = format!("{target}: {sig} (rule {deciding})");

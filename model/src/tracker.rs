@@ -74,7 +74,16 @@ impl Tracker {
     /// The call's outcome is unknown (e.g. it timed out): every branch stays possible, including
     /// the request never having taken effect.
     pub fn observe_unknown(&mut self, req: &Request) {
-        let mut next: Vec<Model> = self.states.clone();
+        // "Nothing happened" still takes a tick of the clock, like every branch does.
+        let mut next: Vec<Model> = self
+            .states
+            .iter()
+            .map(|s| {
+                let mut s = s.clone();
+                s.clock += 1;
+                s
+            })
+            .collect();
         next.extend(self.all_branches(req).into_iter().map(|b| b.state));
         self.replace(next.into_iter());
     }

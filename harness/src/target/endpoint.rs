@@ -1,0 +1,1237 @@
+//! A target reached over HTTP through the official AWS SDK for Rust: real AWS (standard
+//! credential and region chain) or any emulator listening at an endpoint URL.
+//!
+//! [`EndpointTarget`] turns each [`Request`] into the matching `aws-sdk-secretsmanager` call,
+//! setting exactly the members the request sets, and turns the SDK's answer back into an
+//! [`Observed`]: a JSON object with AWS's wire member names (absent members left out, dates as
+//! epoch seconds), a service error, or a fault (connection, time-out, 5xx, throttling).
+//!
+//! Retries are disabled: a retried mutating call would hide what the target did with the first
+//! attempt. Loopback endpoints get static test credentials and `us-east-1` automatically, so no
+//! local run ever reads (or needs) real credentials.
+
+use super::{BoxFuture, Capabilities, FaultKind, Observed, Target, TargetError};
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_secretsmanager::config::http::HttpResponse;
+use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_secretsmanager::operation;
+use aws_sdk_secretsmanager::types::{self as sdk, RotationRulesType};
+use aws_sdk_secretsmanager::Client;
+use aws_smithy_http_client::tls;
+use aws_smithy_types::DateTime;
+use base64::Engine as _;
+use serde_json::{Map, Value};
+use sm_model::{FunctionBehaviour, Request};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// How long the SDK may take to open a connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Region used for loopback endpoints when none is given.
+pub const LOOPBACK_REGION: &str = "us-east-1";
+
+/// Most pages [`EndpointTarget`] follows for one ListSecretVersionIds before calling it a fault.
+const MAX_PAGES: usize = 1000;
+
+/// How to reach an endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndpointConfig {
+    /// `http://host:port` of an emulator, or `None` for real AWS (the SDK's own endpoint
+    /// resolution for the region).
+    pub endpoint_url: Option<String>,
+    /// Region; `None` takes it from the standard chain (`us-east-1` for loopback endpoints).
+    pub region: Option<String>,
+    /// Limit on one SDK call, connection included.
+    pub operation_timeout: Duration,
+    /// Name in reports; empty means `endpoint <url>` (or `aws`).
+    pub label: String,
+    /// Rotation functions the user says exist at this endpoint, by ARN, with their behaviours.
+    /// The target reports these behaviours (plus `NotInvocable`) as capabilities.
+    pub functions: BTreeMap<String, FunctionBehaviour>,
+}
+
+impl EndpointConfig {
+    /// A configuration with defaults: no region override, 30 s per operation, an automatic label
+    /// and no declared rotation functions.
+    pub fn new(endpoint_url: Option<String>) -> Self {
+        EndpointConfig {
+            endpoint_url,
+            region: None,
+            operation_timeout: Duration::from_secs(30),
+            label: String::new(),
+            functions: BTreeMap::new(),
+        }
+    }
+}
+
+/// A Secrets Manager endpoint driven through `aws-sdk-secretsmanager`.
+#[derive(Clone, Debug)]
+pub struct EndpointTarget {
+    client: Client,
+    label: String,
+    endpoint_url: Option<String>,
+    functions: BTreeMap<String, FunctionBehaviour>,
+}
+
+impl EndpointTarget {
+    /// Builds the SDK client. Fails when the endpoint URL is not an `http(s)://` URL or when no
+    /// region can be found for a non-loopback endpoint. Makes no network call for a loopback
+    /// endpoint; otherwise the standard region and credential chain may consult the instance
+    /// metadata service.
+    pub async fn new(config: EndpointConfig) -> Result<Self, TargetError> {
+        let loopback = match &config.endpoint_url {
+            Some(url) => {
+                let host = url_host(url).ok_or_else(|| {
+                    TargetError::Other(format!(
+                        "endpoint URL {url:?} is not an http:// or https:// URL with a host"
+                    ))
+                })?;
+                is_loopback_host(host)
+            }
+            None => false,
+        };
+
+        let http_client = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .operation_timeout(config.operation_timeout)
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http_client)
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(timeouts);
+        if let Some(url) = &config.endpoint_url {
+            loader = loader.endpoint_url(url.clone());
+        }
+        match (&config.region, loopback) {
+            (Some(region), _) => loader = loader.region(Region::new(region.clone())),
+            (None, true) => loader = loader.region(Region::from_static(LOOPBACK_REGION)),
+            (None, false) => {}
+        }
+        if loopback {
+            loader = loader.test_credentials();
+        }
+        let sdk_config = loader.load().await;
+        if sdk_config.region().is_none() {
+            return Err(TargetError::Other(
+                "no AWS region configured: set AWS_REGION (or a profile region) or pass a region explicitly".into(),
+            ));
+        }
+
+        let label = if !config.label.is_empty() {
+            config.label
+        } else {
+            match &config.endpoint_url {
+                Some(url) => format!("endpoint {url}"),
+                None => "aws".to_string(),
+            }
+        };
+        Ok(EndpointTarget {
+            client: Client::new(&sdk_config),
+            label,
+            endpoint_url: config.endpoint_url,
+            functions: config.functions,
+        })
+    }
+
+    /// The SDK client (for callers that need an operation the suite does not model).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The endpoint URL, `None` for real AWS.
+    pub fn endpoint_url(&self) -> Option<&str> {
+        self.endpoint_url.as_deref()
+    }
+
+    /// The rotation functions declared in the configuration.
+    pub fn functions(&self) -> &BTreeMap<String, FunctionBehaviour> {
+        &self.functions
+    }
+
+    async fn call(&self, request: &Request) -> Observed {
+        let c = &self.client;
+        match request {
+            Request::CreateSecret(i) => finish(
+                c.create_secret()
+                    .name(&i.name)
+                    .set_client_request_token(i.client_request_token.clone())
+                    .set_description(i.description.clone())
+                    .set_secret_string(i.secret_string.clone())
+                    .set_secret_binary(i.secret_binary.as_ref().map(blob))
+                    .send()
+                    .await,
+                convert::create_secret,
+            ),
+            Request::PutSecretValue(i) => finish(
+                c.put_secret_value()
+                    .secret_id(&i.secret_id)
+                    .set_client_request_token(i.client_request_token.clone())
+                    .set_secret_string(i.secret_string.clone())
+                    .set_secret_binary(i.secret_binary.as_ref().map(blob))
+                    .set_version_stages(i.version_stages.clone())
+                    .set_rotation_token(i.rotation_token.clone())
+                    .send()
+                    .await,
+                convert::put_secret_value,
+            ),
+            Request::UpdateSecret(i) => finish(
+                c.update_secret()
+                    .secret_id(&i.secret_id)
+                    .set_client_request_token(i.client_request_token.clone())
+                    .set_description(i.description.clone())
+                    .set_secret_string(i.secret_string.clone())
+                    .set_secret_binary(i.secret_binary.as_ref().map(blob))
+                    .send()
+                    .await,
+                convert::update_secret,
+            ),
+            Request::UpdateSecretVersionStage(i) => finish(
+                c.update_secret_version_stage()
+                    .secret_id(&i.secret_id)
+                    .version_stage(&i.version_stage)
+                    .set_remove_from_version_id(i.remove_from_version_id.clone())
+                    .set_move_to_version_id(i.move_to_version_id.clone())
+                    .send()
+                    .await,
+                convert::update_secret_version_stage,
+            ),
+            Request::GetSecretValue(i) => finish(
+                c.get_secret_value()
+                    .secret_id(&i.secret_id)
+                    .set_version_id(i.version_id.clone())
+                    .set_version_stage(i.version_stage.clone())
+                    .send()
+                    .await,
+                convert::get_secret_value,
+            ),
+            Request::DescribeSecret(i) => finish(
+                c.describe_secret().secret_id(&i.secret_id).send().await,
+                convert::describe_secret,
+            ),
+            Request::ListSecretVersionIds(i) => self.list_versions(i).await,
+            Request::RotateSecret(i) => {
+                let rules = i.rotation_rules.as_ref().map(|r| {
+                    RotationRulesType::builder()
+                        .set_automatically_after_days(r.automatically_after_days)
+                        .set_duration(r.duration.clone())
+                        .set_schedule_expression(r.schedule_expression.clone())
+                        .build()
+                });
+                finish(
+                    c.rotate_secret()
+                        .secret_id(&i.secret_id)
+                        .set_client_request_token(i.client_request_token.clone())
+                        .set_rotation_lambda_arn(i.rotation_lambda_arn.clone())
+                        .set_rotation_rules(rules)
+                        .set_rotate_immediately(i.rotate_immediately)
+                        .send()
+                        .await,
+                    convert::rotate_secret,
+                )
+            }
+            Request::CancelRotateSecret(i) => finish(
+                c.cancel_rotate_secret()
+                    .secret_id(&i.secret_id)
+                    .send()
+                    .await,
+                convert::cancel_rotate_secret,
+            ),
+            Request::DeleteSecret(i) => finish(
+                c.delete_secret()
+                    .secret_id(&i.secret_id)
+                    .set_recovery_window_in_days(i.recovery_window_in_days)
+                    .set_force_delete_without_recovery(i.force_delete_without_recovery)
+                    .send()
+                    .await,
+                convert::delete_secret,
+            ),
+            Request::RestoreSecret(i) => finish(
+                c.restore_secret().secret_id(&i.secret_id).send().await,
+                convert::restore_secret,
+            ),
+        }
+    }
+
+    /// ListSecretVersionIds, following `NextToken` so that the answer holds every version (the
+    /// model answers with one page).
+    async fn list_versions(&self, input: &sm_model::request::ListSecretVersionIds) -> Observed {
+        let mut pages = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let result = self
+                .client
+                .list_secret_version_ids()
+                .secret_id(&input.secret_id)
+                .set_include_deprecated(input.include_deprecated)
+                .set_next_token(next_token.clone())
+                .send()
+                .await;
+            let page = match result {
+                Ok(page) => page,
+                Err(e) => return classify(&e),
+            };
+            let token = page.next_token.clone().filter(|t| !t.is_empty());
+            pages.push(page);
+            match token {
+                None => break,
+                Some(t) if next_token.as_deref() == Some(t.as_str()) => {
+                    return Observed::Fault {
+                        kind: FaultKind::Server,
+                        detail: format!(
+                            "ListSecretVersionIds returned the same NextToken twice ({t:?})"
+                        ),
+                    }
+                }
+                Some(_) if pages.len() >= MAX_PAGES => {
+                    return Observed::Fault {
+                        kind: FaultKind::Server,
+                        detail: format!(
+                            "ListSecretVersionIds did not finish within {MAX_PAGES} pages"
+                        ),
+                    }
+                }
+                Some(t) => next_token = Some(t),
+            }
+        }
+        Observed::Ok(convert::list_secret_version_ids(&pages))
+    }
+}
+
+impl Target for EndpointTarget {
+    fn name(&self) -> String {
+        self.label.clone()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        let mut behaviours: Vec<FunctionBehaviour> = self.functions.values().copied().collect();
+        behaviours.push(FunctionBehaviour::NotInvocable);
+        behaviours.sort();
+        behaviours.dedup();
+        Capabilities {
+            behaviours,
+            omit_token: false,
+            max_jobs: 8,
+        }
+    }
+
+    fn prepare<'a>(
+        &'a self,
+        _functions: &'a BTreeMap<String, FunctionBehaviour>,
+    ) -> BoxFuture<'a, Result<(), TargetError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn send<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Observed> {
+        Box::pin(self.call(request))
+    }
+}
+
+fn blob(b: &sm_model::Blob) -> aws_smithy_types::Blob {
+    aws_smithy_types::Blob::new(b.0.clone())
+}
+
+/// Turns an SDK result into an observation.
+fn finish<O, E>(result: Result<O, SdkError<E, HttpResponse>>, convert: fn(&O) -> Value) -> Observed
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match result {
+        Ok(output) => Observed::Ok(convert(&output)),
+        Err(e) => classify(&e),
+    }
+}
+
+/// Error codes that mean "slow down" rather than "no". `LimitExceededException` is not one of
+/// them: Secrets Manager uses it for real quota errors (for example too many versions).
+const THROTTLING_CODES: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+    "BandwidthLimitExceeded",
+];
+
+/// Error codes that mean the service failed internally.
+const SERVER_CODES: &[&str] = &[
+    "InternalServiceError",
+    "InternalFailure",
+    "InternalServerError",
+    "ServiceUnavailable",
+];
+
+/// Decides whether an error response (code and HTTP status) is a target fault, and which kind.
+/// `None`: an ordinary service error, to be compared with the model.
+pub fn fault_kind_of(code: Option<&str>, status: Option<u16>) -> Option<FaultKind> {
+    if code.is_some_and(|c| THROTTLING_CODES.contains(&c)) || status == Some(429) {
+        return Some(FaultKind::Throttled);
+    }
+    if code.is_some_and(|c| SERVER_CODES.contains(&c)) || status.is_some_and(|s| s >= 500) {
+        return Some(FaultKind::Server);
+    }
+    if code.is_none_or(str::is_empty) {
+        // An error response without a code cannot be compared with anything: the target
+        // answered something that is not a Secrets Manager error.
+        return Some(FaultKind::Server);
+    }
+    None
+}
+
+/// Classifies an SDK failure.
+fn classify<E>(err: &SdkError<E, HttpResponse>) -> Observed
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let context = || DisplayErrorContext(err).to_string();
+    match err {
+        SdkError::ServiceError(_) => {
+            let status = err.raw_response().map(|r| r.status().as_u16());
+            let code = err.code();
+            let message = err.message().unwrap_or_default().to_string();
+            match fault_kind_of(code, status) {
+                Some(kind) => Observed::Fault {
+                    kind,
+                    detail: format!(
+                        "HTTP {} {}: {}",
+                        status.map_or_else(|| "?".to_string(), |s| s.to_string()),
+                        code.unwrap_or("(no error code)"),
+                        if message.is_empty() {
+                            context()
+                        } else {
+                            message
+                        }
+                    ),
+                },
+                None => Observed::Error {
+                    code: code.unwrap_or_default().to_string(),
+                    message,
+                    status,
+                },
+            }
+        }
+        SdkError::TimeoutError(_) => Observed::Fault {
+            kind: FaultKind::Timeout,
+            detail: context(),
+        },
+        SdkError::DispatchFailure(d) if d.is_timeout() => Observed::Fault {
+            kind: FaultKind::Timeout,
+            detail: context(),
+        },
+        SdkError::DispatchFailure(_) => Observed::Fault {
+            kind: FaultKind::Connection,
+            detail: context(),
+        },
+        SdkError::ResponseError(_) => {
+            let status = err.raw_response().map(|r| r.status().as_u16());
+            Observed::Fault {
+                kind: FaultKind::Server,
+                detail: format!(
+                    "unreadable response (HTTP {}): {}",
+                    status.map_or_else(|| "?".to_string(), |s| s.to_string()),
+                    context()
+                ),
+            }
+        }
+        // The request was never sent (it could not be built, signed or routed): reported as a
+        // connection fault, the nearest kind.
+        SdkError::ConstructionFailure(_) => Observed::Fault {
+            kind: FaultKind::Connection,
+            detail: format!("request not sent: {}", context()),
+        },
+        _ => Observed::Fault {
+            kind: FaultKind::Connection,
+            detail: context(),
+        },
+    }
+}
+
+/// Parses the host of an `http://` or `https://` URL (brackets kept off IPv6 literals).
+fn url_host(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split_once(']')?.0
+    } else {
+        host_port.split_once(':').map_or(host_port, |(h, _)| h)
+    };
+    (!host.is_empty()).then_some(host)
+}
+
+/// Whether a host names this machine's loopback interface (`localhost`, 127.0.0.0/8, `::1`).
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost") {
+        return true;
+    }
+    match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.is_loopback(),
+        Ok(IpAddr::V6(v6)) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        Err(_) => false,
+    }
+}
+
+/// Whether an endpoint URL points at this machine's loopback interface.
+pub fn is_loopback_url(url: &str) -> bool {
+    url_host(url).is_some_and(is_loopback_host)
+}
+
+/// SDK outputs to wire-shaped JSON.
+mod convert {
+    use super::*;
+
+    /// A JSON object under construction; every setter skips absent values.
+    #[derive(Default)]
+    struct Obj(Map<String, Value>);
+
+    impl Obj {
+        fn put(mut self, key: &str, value: Option<Value>) -> Self {
+            if let Some(v) = value {
+                self.0.insert(key.to_string(), v);
+            }
+            self
+        }
+        fn str(self, key: &str, value: Option<&str>) -> Self {
+            self.put(key, value.map(|s| Value::String(s.to_string())))
+        }
+        fn bool(self, key: &str, value: Option<bool>) -> Self {
+            self.put(key, value.map(Value::Bool))
+        }
+        fn int(self, key: &str, value: Option<i64>) -> Self {
+            self.put(key, value.map(Value::from))
+        }
+        fn date(self, key: &str, value: Option<&DateTime>) -> Self {
+            self.put(key, value.map(date))
+        }
+        /// A list of strings, present only when the SDK saw the member (an empty list stays).
+        fn strings(self, key: &str, value: Option<&Vec<String>>) -> Self {
+            self.put(key, value.map(|v| strings(v)))
+        }
+        fn done(self) -> Value {
+            Value::Object(self.0)
+        }
+    }
+
+    fn date(d: &DateTime) -> Value {
+        Value::from(d.as_secs_f64())
+    }
+
+    fn strings(v: &[String]) -> Value {
+        Value::Array(v.iter().map(|s| Value::String(s.clone())).collect())
+    }
+
+    fn replication_status(list: Option<&Vec<sdk::ReplicationStatusType>>) -> Option<Value> {
+        list.map(|l| {
+            l.iter()
+                .map(|r| {
+                    Obj::default()
+                        .str("Region", r.region.as_deref())
+                        .str("KmsKeyId", r.kms_key_id.as_deref())
+                        .str("Status", r.status.as_ref().map(|s| s.as_str()))
+                        .str("StatusMessage", r.status_message.as_deref())
+                        .date("LastAccessedDate", r.last_accessed_date.as_ref())
+                        .done()
+                })
+                .collect()
+        })
+    }
+
+    pub(super) fn create_secret(o: &operation::create_secret::CreateSecretOutput) -> Value {
+        Obj::default()
+            .str("ARN", o.arn.as_deref())
+            .str("Name", o.name.as_deref())
+            .str("VersionId", o.version_id.as_deref())
+            .put(
+                "ReplicationStatus",
+                replication_status(o.replication_status.as_ref()),
+            )
+            .done()
+    }
+
+    pub(super) fn put_secret_value(o: &operation::put_secret_value::PutSecretValueOutput) -> Value {
+        Obj::default()
+            .str("ARN", o.arn.as_deref())
+            .str("Name", o.name.as_deref())
+            .str("VersionId", o.version_id.as_deref())
+            .strings("VersionStages", o.version_stages.as_ref())
+            .done()
+    }
+
+    pub(super) fn update_secret(o: &operation::update_secret::UpdateSecretOutput) -> Value {
+        Obj::default()
+            .str("ARN", o.arn.as_deref())
+            .str("Name", o.name.as_deref())
+            .str("VersionId", o.version_id.as_deref())
+            .done()
+    }
+
+    pub(super) fn update_secret_version_stage(
+        o: &operation::update_secret_version_stage::UpdateSecretVersionStageOutput,
+    ) -> Value {
+        Obj::default()
+            .str("ARN", o.arn.as_deref())
+            .str("Name", o.name.as_deref())
+            .done()
+    }
+
+    pub(super) fn get_secret_value(o: &operation::get_secret_value::GetSecretValueOutput) -> Value {
+        let binary = o
+            .secret_binary
+            .as_ref()
+            .map(|b| Value::String(base64::engine::general_purpose::STANDARD.encode(b.as_ref())));
+        Obj::default()
+            .str("ARN", o.arn.as_deref())
+            .str("Name", o.name.as_deref())
+            .str("VersionId", o.version_id.as_deref())
+            .put("SecretBinary", binary)
+            .str("SecretString", o.secret_string.as_deref())
+            .strings("VersionStages", o.version_stages.as_ref())
+            .date("CreatedDate", o.created_date.as_ref())
+            .done()
+    }
+
+    pub(super) fn describe_secret(o: &operation::describe_secret::DescribeSecretOutput) -> Value {
+        let rules = o.rotation_rules.as_ref().map(|r| {
+            Obj::default()
+                .int("AutomaticallyAfterDays", r.automatically_after_days)
+                .str("Duration", r.duration.as_deref())
+                .str("ScheduleExpression", r.schedule_expression.as_deref())
+                .done()
+        });
+        let external = o.external_secret_rotation_metadata.as_ref().map(|items| {
+            items
+                .iter()
+                .map(|i| {
+                    Obj::default()
+                        .str("Key", i.key.as_deref())
+                        .str("Value", i.value.as_deref())
+                        .done()
+                })
+                .collect()
+        });
+        let tags = o.tags.as_ref().map(|tags| {
+            tags.iter()
+                .map(|t| {
+                    Obj::default()
+                        .str("Key", t.key.as_deref())
+                        .str("Value", t.value.as_deref())
+                        .done()
+                })
+                .collect()
+        });
+        let stages = o.version_ids_to_stages.as_ref().map(|m| {
+            Value::Object(
+                m.iter()
+                    .map(|(id, labels)| (id.clone(), strings(labels)))
+                    .collect(),
+            )
+        });
+        Obj::default()
+            .str("ARN", o.arn.as_deref())
+            .str("Name", o.name.as_deref())
+            .str("Type", o.r#type.as_deref())
+            .str("Description", o.description.as_deref())
+            .str("KmsKeyId", o.kms_key_id.as_deref())
+            .bool("RotationEnabled", o.rotation_enabled)
+            .str("RotationLambdaARN", o.rotation_lambda_arn.as_deref())
+            .put("RotationRules", rules)
+            .put("ExternalSecretRotationMetadata", external)
+            .str(
+                "ExternalSecretRotationRoleArn",
+                o.external_secret_rotation_role_arn.as_deref(),
+            )
+            .date("LastRotatedDate", o.last_rotated_date.as_ref())
+            .date("LastChangedDate", o.last_changed_date.as_ref())
+            .date("LastAccessedDate", o.last_accessed_date.as_ref())
+            .date("DeletedDate", o.deleted_date.as_ref())
+            .date("NextRotationDate", o.next_rotation_date.as_ref())
+            .put("Tags", tags)
+            .put("VersionIdsToStages", stages)
+            .str("OwningService", o.owning_service.as_deref())
+            .date("CreatedDate", o.created_date.as_ref())
+            .str("PrimaryRegion", o.primary_region.as_deref())
+            .put(
+                "ReplicationStatus",
+                replication_status(o.replication_status.as_ref()),
+            )
+            .done()
+    }
+
+    /// All pages of one ListSecretVersionIds as one answer (ARN and Name from the first page
+    /// that has them; `Versions` present when any page had the member; no `NextToken`).
+    pub(super) fn list_secret_version_ids(
+        pages: &[operation::list_secret_version_ids::ListSecretVersionIdsOutput],
+    ) -> Value {
+        let arn = pages.iter().find_map(|p| p.arn.as_deref());
+        let name = pages.iter().find_map(|p| p.name.as_deref());
+        let versions = pages.iter().any(|p| p.versions.is_some()).then(|| {
+            pages
+                .iter()
+                .flat_map(|p| p.versions.iter().flatten())
+                .map(|v| {
+                    Obj::default()
+                        .str("VersionId", v.version_id.as_deref())
+                        .strings("VersionStages", v.version_stages.as_ref())
+                        .date("LastAccessedDate", v.last_accessed_date.as_ref())
+                        .date("CreatedDate", v.created_date.as_ref())
+                        .strings("KmsKeyIds", v.kms_key_ids.as_ref())
+                        .done()
+                })
+                .collect()
+        });
+        Obj::default()
+            .str("ARN", arn)
+            .str("Name", name)
+            .put("Versions", versions)
+            .done()
+    }
+
+    pub(super) fn rotate_secret(o: &operation::rotate_secret::RotateSecretOutput) -> Value {
+        Obj::default()
+            .str("ARN", o.arn.as_deref())
+            .str("Name", o.name.as_deref())
+            .str("VersionId", o.version_id.as_deref())
+            .done()
+    }
+
+    pub(super) fn cancel_rotate_secret(
+        o: &operation::cancel_rotate_secret::CancelRotateSecretOutput,
+    ) -> Value {
+        Obj::default()
+            .str("ARN", o.arn.as_deref())
+            .str("Name", o.name.as_deref())
+            .str("VersionId", o.version_id.as_deref())
+            .done()
+    }
+
+    pub(super) fn delete_secret(o: &operation::delete_secret::DeleteSecretOutput) -> Value {
+        Obj::default()
+            .str("ARN", o.arn.as_deref())
+            .str("Name", o.name.as_deref())
+            .date("DeletionDate", o.deletion_date.as_ref())
+            .done()
+    }
+
+    pub(super) fn restore_secret(o: &operation::restore_secret::RestoreSecretOutput) -> Value {
+        Obj::default()
+            .str("ARN", o.arn.as_deref())
+            .str("Name", o.name.as_deref())
+            .done()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use sm_model::request as input;
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    #[test]
+    fn loopback_hosts() {
+        for url in [
+            "http://127.0.0.1:5000",
+            "http://127.1.2.3",
+            "http://localhost:4566/",
+            "https://LOCALHOST",
+            "http://foo.localhost:1",
+            "http://[::1]:8080",
+            "http://[::ffff:127.0.0.1]:80",
+            "http://user@127.0.0.1:9/path",
+        ] {
+            assert!(is_loopback_url(url), "{url}");
+        }
+        for url in [
+            "http://10.0.0.1:5000",
+            "https://secretsmanager.us-east-1.amazonaws.com",
+            "http://[::2]:1",
+            "http://localhost.example.com",
+            "ftp://127.0.0.1",
+            "127.0.0.1:5000",
+            "http://",
+        ] {
+            assert!(!is_loopback_url(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn fault_kinds() {
+        assert_eq!(
+            fault_kind_of(Some("ResourceNotFoundException"), Some(400)),
+            None
+        );
+        assert_eq!(
+            fault_kind_of(Some("ResourceNotFoundException"), Some(404)),
+            None
+        );
+        assert_eq!(
+            fault_kind_of(Some("LimitExceededException"), Some(400)),
+            None
+        );
+        assert_eq!(
+            fault_kind_of(Some("ThrottlingException"), Some(400)),
+            Some(FaultKind::Throttled)
+        );
+        assert_eq!(
+            fault_kind_of(Some("TooManyRequestsException"), Some(400)),
+            Some(FaultKind::Throttled)
+        );
+        assert_eq!(
+            fault_kind_of(Some("RequestLimitExceeded"), Some(503)),
+            Some(FaultKind::Throttled)
+        );
+        assert_eq!(fault_kind_of(None, Some(429)), Some(FaultKind::Throttled));
+        assert_eq!(
+            fault_kind_of(Some("InternalServiceError"), Some(400)),
+            Some(FaultKind::Server)
+        );
+        assert_eq!(
+            fault_kind_of(Some("InternalFailure"), Some(500)),
+            Some(FaultKind::Server)
+        );
+        assert_eq!(
+            fault_kind_of(Some("InvalidRequestException"), Some(500)),
+            Some(FaultKind::Server)
+        );
+        assert_eq!(fault_kind_of(None, Some(404)), Some(FaultKind::Server));
+        assert_eq!(fault_kind_of(Some(""), Some(400)), Some(FaultKind::Server));
+    }
+
+    #[tokio::test]
+    async fn bad_urls_and_labels() {
+        assert!(
+            EndpointTarget::new(EndpointConfig::new(Some("localhost:5000".into())))
+                .await
+                .is_err()
+        );
+        let t = EndpointTarget::new(EndpointConfig::new(Some("http://127.0.0.1:9".into())))
+            .await
+            .unwrap();
+        assert_eq!(t.name(), "endpoint http://127.0.0.1:9");
+        let caps = t.capabilities();
+        assert_eq!(caps.behaviours, vec![FunctionBehaviour::NotInvocable]);
+        assert!(!caps.omit_token);
+
+        let mut config = EndpointConfig::new(Some("http://127.0.0.1:9".into()));
+        config.label = "mine".into();
+        config.functions.insert(
+            "arn:aws:lambda:us-east-1:1:function:f".into(),
+            FunctionBehaviour::Complete,
+        );
+        config.functions.insert(
+            "arn:aws:lambda:us-east-1:1:function:g".into(),
+            FunctionBehaviour::NotInvocable,
+        );
+        let t = EndpointTarget::new(config).await.unwrap();
+        assert_eq!(t.name(), "mine");
+        assert_eq!(
+            t.capabilities().behaviours,
+            vec![FunctionBehaviour::Complete, FunctionBehaviour::NotInvocable]
+        );
+    }
+
+    /// What the fake server answers to one request.
+    struct Reply {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: String,
+        delay: Duration,
+    }
+
+    fn reply(status: u16, body: Value) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: body.to_string(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    type Handler = Arc<dyn Fn(&str, &Value) -> Reply + Send + Sync>;
+    type Seen = Arc<Mutex<Vec<(String, Value)>>>;
+
+    /// A loopback HTTP server speaking just enough awsJson1.1 for the SDK: one request per
+    /// connection, answered by `handler(operation, body)`. Returns the URL and the requests seen.
+    async fn fake_server(handler: Handler) -> (String, Seen) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen: Seen = Arc::default();
+        let seen2 = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve_one(stream, handler.clone(), seen2.clone()));
+            }
+        });
+        (url, seen)
+    }
+
+    async fn serve_one(mut stream: TcpStream, handler: Handler, seen: Seen) {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let head_end = loop {
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+        let header = |name: &str| {
+            head.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| v.trim().to_string())
+            })
+        };
+        let length: usize = header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        while buf.len() < head_end + length {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let op = header("x-amz-target")
+            .and_then(|t| t.strip_prefix("secretsmanager.").map(str::to_string))
+            .unwrap_or_default();
+        let body: Value =
+            serde_json::from_slice(&buf[head_end..head_end + length]).unwrap_or(Value::Null);
+        seen.lock().unwrap().push((op.clone(), body.clone()));
+        let r = handler(&op, &body);
+        tokio::time::sleep(r.delay).await;
+        let mut out = format!(
+            "HTTP/1.1 {} X\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nconnection: close\r\n",
+            r.status,
+            r.body.len()
+        );
+        for (k, v) in &r.headers {
+            out.push_str(&format!("{k}: {v}\r\n"));
+        }
+        out.push_str("\r\n");
+        out.push_str(&r.body);
+        let _ = stream.write_all(out.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    }
+
+    async fn target_for(url: &str, timeout: Duration) -> EndpointTarget {
+        let mut config = EndpointConfig::new(Some(url.to_string()));
+        config.operation_timeout = timeout;
+        EndpointTarget::new(config).await.unwrap()
+    }
+
+    fn get(id: &str) -> Request {
+        Request::GetSecretValue(input::GetSecretValue {
+            secret_id: id.into(),
+            ..Default::default()
+        })
+    }
+
+    const ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf";
+
+    #[tokio::test]
+    async fn outputs_keep_absent_and_empty_apart() {
+        let handler: Handler = Arc::new(|op, body| match (op, body["SecretId"].as_str()) {
+            ("GetSecretValue", Some("absent")) => reply(
+                200,
+                json!({"ARN": ARN, "Name": "s", "VersionId": "v1", "SecretString": "x", "CreatedDate": 1.5e9}),
+            ),
+            ("GetSecretValue", Some("empty")) => reply(
+                200,
+                json!({"ARN": ARN, "Name": "s", "VersionId": "v1", "SecretBinary": "AAEC/w==", "VersionStages": []}),
+            ),
+            ("DescribeSecret", Some("absent")) => {
+                reply(200, json!({"ARN": ARN, "Name": "s", "Unknown": 1}))
+            }
+            ("DescribeSecret", _) => reply(
+                200,
+                json!({"ARN": ARN, "Name": "s", "RotationEnabled": false, "VersionIdsToStages": {},
+                       "RotationRules": {"AutomaticallyAfterDays": 3}, "DeletedDate": 1700000000.25,
+                       "Tags": []}),
+            ),
+            ("ListSecretVersionIds", _) => match body["NextToken"].as_str() {
+                None => reply(
+                    200,
+                    json!({"ARN": ARN, "Name": "s", "NextToken": "p2",
+                           "Versions": [{"VersionId": "v1", "VersionStages": ["AWSCURRENT"], "CreatedDate": 1}]}),
+                ),
+                Some(_) => reply(
+                    200,
+                    json!({"ARN": ARN, "Name": "s", "Versions": [{"VersionId": "v0"}]}),
+                ),
+            },
+            ("PutSecretValue", _) => {
+                reply(200, json!({"ARN": ARN, "Name": "s", "VersionId": "v2"}))
+            }
+            _ => reply(
+                400,
+                json!({"__type": "InvalidRequestException", "message": "unexpected"}),
+            ),
+        });
+        let (url, seen) = fake_server(handler).await;
+        let t = target_for(&url, Duration::from_secs(5)).await;
+
+        assert_eq!(
+            t.send(&get("absent")).await,
+            Observed::Ok(
+                json!({"ARN": ARN, "Name": "s", "VersionId": "v1", "SecretString": "x", "CreatedDate": 1.5e9})
+            )
+        );
+        assert_eq!(
+            t.send(&get("empty")).await,
+            Observed::Ok(
+                json!({"ARN": ARN, "Name": "s", "VersionId": "v1", "SecretBinary": "AAEC/w==", "VersionStages": []})
+            )
+        );
+        let describe = |id: &str| {
+            Request::DescribeSecret(input::SecretIdOnly {
+                secret_id: id.into(),
+            })
+        };
+        assert_eq!(
+            t.send(&describe("absent")).await,
+            Observed::Ok(json!({"ARN": ARN, "Name": "s"}))
+        );
+        assert_eq!(
+            t.send(&describe("present")).await,
+            Observed::Ok(
+                json!({"ARN": ARN, "Name": "s", "RotationEnabled": false, "VersionIdsToStages": {},
+                                "RotationRules": {"AutomaticallyAfterDays": 3}, "DeletedDate": 1700000000.25,
+                                "Tags": []})
+            )
+        );
+        let list = Request::ListSecretVersionIds(input::ListSecretVersionIds {
+            secret_id: "s".into(),
+            include_deprecated: Some(true),
+        });
+        assert_eq!(
+            t.send(&list).await,
+            Observed::Ok(json!({"ARN": ARN, "Name": "s", "Versions": [
+                {"VersionId": "v1", "VersionStages": ["AWSCURRENT"], "CreatedDate": 1.0},
+                {"VersionId": "v0"},
+            ]}))
+        );
+
+        // Inputs: exactly the members that are set, an empty list included, binary as base64.
+        let put = Request::PutSecretValue(input::PutSecretValue {
+            secret_id: "s".into(),
+            client_request_token: Some("tok-0000000000000000000000000000001".into()),
+            secret_binary: Some(sm_model::Blob(vec![0, 1, 2, 255])),
+            version_stages: Some(vec![]),
+            ..Default::default()
+        });
+        assert_eq!(
+            t.send(&put).await,
+            Observed::Ok(json!({"ARN": ARN, "Name": "s", "VersionId": "v2"}))
+        );
+        let seen = seen.lock().unwrap().clone();
+        let (op, body) = seen.last().unwrap();
+        assert_eq!(op, "PutSecretValue");
+        assert_eq!(
+            body,
+            &json!({"SecretId": "s", "ClientRequestToken": "tok-0000000000000000000000000000001",
+                    "SecretBinary": "AAEC/w==", "VersionStages": []})
+        );
+        let lists: Vec<&Value> = seen
+            .iter()
+            .filter(|(op, _)| op == "ListSecretVersionIds")
+            .map(|(_, b)| b)
+            .collect();
+        assert_eq!(
+            lists,
+            [
+                &json!({"SecretId": "s", "IncludeDeprecated": true}),
+                &json!({"SecretId": "s", "IncludeDeprecated": true, "NextToken": "p2"})
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn rotate_and_delete_inputs() {
+        let handler: Handler = Arc::new(|op, _| match op {
+            "RotateSecret" => reply(200, json!({"ARN": ARN, "Name": "s", "VersionId": "t"})),
+            "DeleteSecret" => reply(
+                200,
+                json!({"ARN": ARN, "Name": "s", "DeletionDate": 1700000000}),
+            ),
+            _ => reply(
+                400,
+                json!({"__type": "InvalidRequestException", "message": "unexpected"}),
+            ),
+        });
+        let (url, seen) = fake_server(handler).await;
+        let t = target_for(&url, Duration::from_secs(5)).await;
+        let rotate = Request::RotateSecret(input::RotateSecret {
+            secret_id: "s".into(),
+            client_request_token: Some("t".repeat(32)),
+            rotation_lambda_arn: Some("arn:aws:lambda:us-east-1:1:function:f".into()),
+            rotation_rules: Some(input::RotationRules {
+                automatically_after_days: Some(7),
+                ..Default::default()
+            }),
+            rotate_immediately: Some(false),
+        });
+        assert_eq!(
+            t.send(&rotate).await,
+            Observed::Ok(json!({"ARN": ARN, "Name": "s", "VersionId": "t"}))
+        );
+        let delete = Request::DeleteSecret(input::DeleteSecret {
+            secret_id: "s".into(),
+            recovery_window_in_days: Some(7),
+            force_delete_without_recovery: None,
+        });
+        assert_eq!(
+            t.send(&delete).await,
+            Observed::Ok(json!({"ARN": ARN, "Name": "s", "DeletionDate": 1700000000.0}))
+        );
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(
+            seen[0].1,
+            json!({"SecretId": "s", "ClientRequestToken": "t".repeat(32),
+                   "RotationLambdaARN": "arn:aws:lambda:us-east-1:1:function:f",
+                   "RotationRules": {"AutomaticallyAfterDays": 7}, "RotateImmediately": false})
+        );
+        assert_eq!(
+            seen[1].1,
+            json!({"SecretId": "s", "RecoveryWindowInDays": 7})
+        );
+    }
+
+    #[tokio::test]
+    async fn errors_and_faults() {
+        let handler: Handler =
+            Arc::new(
+                |_, body| match body["SecretId"].as_str().unwrap_or_default() {
+                    "missing" => reply(
+                        400,
+                        json!({"__type": "com.amazonaws.secretsmanager#ResourceNotFoundException",
+                       "message": "Secrets Manager can't find the specified secret."}),
+                    ),
+                    "moto404" => reply(
+                        404,
+                        json!({"__type": "ResourceNotFoundException", "message": "nope"}),
+                    ),
+                    "limit" => reply(
+                        400,
+                        json!({"__type": "LimitExceededException", "Message": "too many"}),
+                    ),
+                    "throttled" => reply(
+                        400,
+                        json!({"__type": "ThrottlingException", "message": "Rate exceeded"}),
+                    ),
+                    "header" => Reply {
+                        headers: vec![(
+                            "x-amzn-errortype",
+                            "InvalidParameterException:http://x/".into(),
+                        )],
+                        ..reply(400, json!({"message": "from header"}))
+                    },
+                    "internal" => reply(
+                        500,
+                        json!({"__type": "InternalServiceError", "message": "boom"}),
+                    ),
+                    "html500" => Reply {
+                        body: "<html>Internal Server Error</html>".into(),
+                        ..reply(500, Value::Null)
+                    },
+                    "garbage" => Reply {
+                        body: "{not json".into(),
+                        ..reply(200, Value::Null)
+                    },
+                    "nocode" => reply(400, json!({})),
+                    "slow" => Reply {
+                        delay: Duration::from_secs(3),
+                        ..reply(200, json!({}))
+                    },
+                    _ => reply(200, json!({})),
+                },
+            );
+        let (url, _) = fake_server(handler).await;
+        let t = target_for(&url, Duration::from_millis(500)).await;
+
+        let error = |code: &str, message: &str, status: u16| Observed::Error {
+            code: code.into(),
+            message: message.into(),
+            status: Some(status),
+        };
+        assert_eq!(
+            t.send(&get("missing")).await,
+            error(
+                "ResourceNotFoundException",
+                "Secrets Manager can't find the specified secret.",
+                400
+            )
+        );
+        assert_eq!(
+            t.send(&get("moto404")).await,
+            error("ResourceNotFoundException", "nope", 404)
+        );
+        assert_eq!(
+            t.send(&get("limit")).await,
+            error("LimitExceededException", "too many", 400)
+        );
+        assert_eq!(
+            t.send(&get("header")).await,
+            error("InvalidParameterException", "from header", 400)
+        );
+        let fault = |o: Observed| match o {
+            Observed::Fault { kind, detail } => (kind, detail),
+            other => panic!("expected a fault, got {other:?}"),
+        };
+        assert_eq!(
+            fault(t.send(&get("throttled")).await).0,
+            FaultKind::Throttled
+        );
+        let (kind, detail) = fault(t.send(&get("internal")).await);
+        assert_eq!(kind, FaultKind::Server);
+        assert!(
+            detail.contains("500") && detail.contains("InternalServiceError"),
+            "{detail}"
+        );
+        assert_eq!(fault(t.send(&get("html500")).await).0, FaultKind::Server);
+        assert_eq!(fault(t.send(&get("garbage")).await).0, FaultKind::Server);
+        assert_eq!(fault(t.send(&get("nocode")).await).0, FaultKind::Server);
+        assert_eq!(fault(t.send(&get("slow")).await).0, FaultKind::Timeout);
+        assert_eq!(t.send(&get("fine")).await, Observed::Ok(json!({})));
+    }
+
+    #[tokio::test]
+    async fn closed_port_is_a_connection_fault() {
+        // Bind and release a port so that nothing listens on it.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let t = target_for(&format!("http://127.0.0.1:{port}"), Duration::from_secs(5)).await;
+        match t.send(&get("s")).await {
+            Observed::Fault {
+                kind: FaultKind::Connection,
+                ..
+            } => {}
+            other => panic!("expected a connection fault, got {other:?}"),
+        }
+        // The default cleanup treats a fault as a failure to delete.
+        assert_eq!(t.cleanup(&["a".to_string()]).await, vec!["a".to_string()]);
+    }
+}
