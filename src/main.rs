@@ -11,7 +11,7 @@ use sm_harness::runner::{replay, run, RunConfig, Session};
 use sm_harness::target::endpoint::{EndpointConfig, EndpointTarget};
 use sm_harness::target::model::ModelTarget;
 use sm_harness::target::moto::{MotoOptions, MotoTarget};
-use sm_harness::target::{Target, TargetError};
+use sm_harness::target::{FaultKind, Observed, Target, TargetError};
 use sm_harness::trace::Trace;
 use sm_model::FunctionBehaviour;
 use std::path::PathBuf;
@@ -200,9 +200,24 @@ async fn build_target(t: &TargetArgs) -> Result<Arc<dyn Target>, Failure> {
                 None => "aws".to_string(),
             };
             let target = EndpointTarget::new(config).await.map_err(target_failure)?;
+            preflight(&target, t.endpoint_url.as_deref().unwrap_or("AWS")).await.map_err(target_failure)?;
             Arc::new(target)
         }
     })
+}
+
+/// Checks that an endpoint answers at all before a run starts, with a read of a name no run
+/// creates (so it touches no secret).
+async fn preflight(target: &dyn Target, endpoint: &str) -> Result<(), TargetError> {
+    let probe = sm_model::Request::DescribeSecret(sm_model::request::SecretIdOnly {
+        secret_id: "smconform-preflight-does-not-exist".into(),
+    });
+    match target.send(&probe).await {
+        Observed::Fault { kind: FaultKind::Connection | FaultKind::Timeout, detail } => {
+            Err(TargetError::Unreachable { endpoint: endpoint.to_string(), detail })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Waits for Ctrl-C and raises the session's interrupt flag (the run then stops between

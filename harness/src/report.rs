@@ -96,8 +96,11 @@ pub fn render_run(r: &RunReport, seed: u64) -> String {
 /// The result of replaying one trace.
 pub fn render_replay(name: &str, r: &ReplayReport) -> String {
     let mut out = String::new();
-    let verdict = if r.passed() { "PASS" } else { "FAIL" };
-    let _ = writeln!(out, "{verdict} {name}");
+    if r.passed() && !r.interrupted {
+        let _ = writeln!(out, "PASS {name} ({} steps)", r.steps.len());
+        return out;
+    }
+    let _ = writeln!(out, "FAIL {name}");
     for (i, s) in r.steps.iter().enumerate() {
         let expect = match &s.expect_check {
             None => "-".to_string(),

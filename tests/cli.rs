@@ -1,0 +1,128 @@
+//! The `smconform` binary as a user meets it: replaying the edge-case traces against the model,
+//! a wrong expectation failing with exit 1 and naming its step, and bad input (malformed JSON,
+//! unknown operation, unknown target, missing flags, an unreachable endpoint) each getting its
+//! exit code and a one-line message without a panic. Only loopback addresses are used.
+
+use rstest::rstest;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn smconform(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_smconform")).args(args).output().expect("the binary runs")
+}
+
+fn fixtures() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/traces");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("fixtures/traces exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("smconform-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write temp file");
+    path
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn edge_case_traces_replay_cleanly_against_the_model() {
+    let files = fixtures();
+    assert!(files.len() >= 8, "expected the edge-case traces, found {files:?}");
+    let mut args = vec!["replay", "--target", "model"];
+    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    args.extend(names.iter().map(String::as_str));
+    let out = smconform(&args);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains(&format!("{} trace(s): {} passed, 0 failed", files.len(), files.len())), "{}", stdout(&out));
+}
+
+#[test]
+fn a_wrong_expectation_fails_and_names_the_step() {
+    let trace = r#"{"format": "smconform-trace/1", "title": "wrong on purpose", "source": "test",
+      "steps": [
+        {"op": "CreateSecret", "input": {"Name": "s1", "SecretString": "v0", "ClientRequestToken": "a0000000-0000-4000-8000-000000000001"}},
+        {"op": "GetSecretValue", "input": {"SecretId": "s1"}, "expect": {"ok": {"SecretString": "not-v0"}}}]}"#;
+    let path = temp_file("wrong-expect.json", trace);
+    let out = smconform(&["replay", "--target", "model", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("FAIL"), "{text}");
+    assert!(text.contains("2. GetSecretValue"), "{text}");
+    assert!(text.contains("vs expect: DIFFERS (SecretString: expected \"not-v0\", got \"v0\"); vs model: ok"), "{text}");
+}
+
+#[rstest]
+#[case::malformed_json("{ not json", "not valid JSON")]
+#[case::unknown_op(
+    r#"{"format": "smconform-trace/1", "steps": [{"op": "DescribeSecret", "input": {"SecretId": "a"}}, {"op": "FrobnicateSecret", "input": {}}]}"#,
+    "step 2: unknown operation \"FrobnicateSecret\""
+)]
+#[case::unknown_member(
+    r#"{"format": "smconform-trace/1", "steps": [{"op": "GetSecretValue", "input": {"SecretId": "a", "Stage": "x"}}]}"#,
+    "step 1: bad input for GetSecretValue: unknown field `Stage`"
+)]
+#[case::wrong_format(r#"{"format": "other/9", "steps": []}"#, "unsupported format")]
+#[case::bad_behaviour(
+    r#"{"format": "smconform-trace/1", "rotation_functions": {"arn:x": "explode"}, "steps": []}"#,
+    "unknown behaviour"
+)]
+fn bad_trace_files_exit_2_with_one_line(#[case] text: &str, #[case] message: &str) {
+    let path = temp_file(&format!("bad-{}.json", message.len()), text);
+    let out = smconform(&["replay", "--target", "model", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line expected: {err}");
+    assert!(err.contains(message) && err.contains(path.to_str().unwrap()), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[rstest]
+#[case::unknown_target(&["run", "--target", "dynamo"], "invalid value 'dynamo'")]
+#[case::aws_without_opt_in(&["run", "--target", "aws", "--name-prefix", "p-"], "--allow-real-aws")]
+#[case::aws_without_prefix(&["run", "--target", "aws", "--allow-real-aws"], "--name-prefix")]
+#[case::endpoint_without_url(&["run", "--target", "endpoint"], "--endpoint-url")]
+#[case::bad_prefix(&["run", "--target", "model", "--name-prefix", "bad prefix!"], "--name-prefix")]
+#[case::zero_cases(&["run", "--target", "model", "--cases", "0"], "at least 1")]
+#[case::bad_function(&["run", "--target", "endpoint", "--endpoint-url", "http://127.0.0.1:9", "--function", "arn:x"], "ARN=BEHAVIOUR")]
+#[case::missing_file(&["replay", "--target", "model", "no/such/trace.json"], "cannot read")]
+fn bad_usage_exits_2(#[case] args: &[&str], #[case] message: &str) {
+    let out = smconform(args);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains(message), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+}
+
+#[test]
+fn an_unreachable_endpoint_exits_3_with_one_line() {
+    // Port 9 (discard) on loopback: nothing listens there in the test environment.
+    let out = smconform(&["run", "--target", "endpoint", "--endpoint-url", "http://127.0.0.1:9", "--cases", "3"]);
+    assert_eq!(out.status.code(), Some(3), "{}{}", stdout(&out), stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("unreachable"), "{err}");
+    assert_eq!(err.lines().filter(|l| l.starts_with("error:")).count(), 1, "{err}");
+}
+
+#[test]
+fn a_model_run_reports_zero_divergences_and_its_coverage() {
+    let out = smconform(&["run", "--target", "model", "--cases", "50", "--steps", "20", "--seed", "5"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("target model: 50 cases run"), "{text}");
+    assert!(text.contains("0 divergence(s), 0 fault(s)"), "{text}");
+    assert!(text.contains("states reached"), "{text}");
+    assert!(text.contains("rerun with: --seed 5"), "{text}");
+}
