@@ -10,7 +10,7 @@ use sm_harness::report::{render_replay, render_run};
 use sm_harness::runner::{replay, run, RunConfig, Session};
 use sm_harness::target::endpoint::{EndpointConfig, EndpointTarget};
 use sm_harness::target::model::ModelTarget;
-use sm_harness::target::moto::{MotoOptions, MotoTarget};
+use sm_harness::target::moto::{self, MotoOptions, MotoTarget};
 use sm_harness::target::{FaultKind, Observed, Target, TargetError};
 use sm_harness::trace::Trace;
 use sm_model::FunctionBehaviour;
@@ -37,6 +37,9 @@ enum Command {
     Run(RunArgs),
     /// Replay trace files against a target, checking each step's `expect` and the model.
     Replay(ReplayArgs),
+    /// Provision the embedded moto (a pinned moto[server] in a virtual environment under the
+    /// cache folder, $SMCONFORM_CACHE or ~/.cache/smconform) without running anything.
+    Setup,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -320,6 +323,13 @@ async fn cmd_replay(args: ReplayArgs) -> Result<u8, Failure> {
     })
 }
 
+async fn cmd_setup() -> Result<u8, Failure> {
+    let cache = moto::cache_dir().map_err(target_failure)?;
+    let venv = moto::provision(&cache).await.map_err(target_failure)?;
+    println!("moto {} ready in {}", moto::MOTO_VERSION, venv.display());
+    Ok(0)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime") {
@@ -333,6 +343,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(a) => cmd_run(a).await,
             Command::Replay(a) => cmd_replay(a).await,
+            Command::Setup => cmd_setup().await,
         }
     });
     match result {
