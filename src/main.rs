@@ -25,7 +25,11 @@ const EXIT_TARGET: u8 = 3;
 const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Parser)]
-#[command(name = "smconform", version, about = "Conformance suite for AWS Secrets Manager versions, staging labels and rotation")]
+#[command(
+    name = "smconform",
+    version,
+    about = "Conformance suite for AWS Secrets Manager versions, staging labels and rotation"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -120,26 +124,45 @@ struct Failure {
 }
 
 fn usage(e: impl Into<anyhow::Error>) -> Failure {
-    Failure { code: EXIT_USAGE, error: e.into() }
+    Failure {
+        code: EXIT_USAGE,
+        error: e.into(),
+    }
 }
 
 fn target_failure(e: TargetError) -> Failure {
-    Failure { code: EXIT_TARGET, error: e.into() }
+    Failure {
+        code: EXIT_TARGET,
+        error: e.into(),
+    }
 }
 
 fn run_id() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("{:08x}", (nanos as u64 ^ ((std::process::id() as u64) << 32)) as u32)
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{:08x}",
+        (nanos as u64 ^ ((std::process::id() as u64) << 32)) as u32
+    )
 }
 
 fn valid_prefix(p: &str) -> bool {
-    !p.is_empty() && p.len() <= 64 && p.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
+    !p.is_empty()
+        && p.len() <= 64
+        && p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
 }
 
-fn parse_functions(specs: &[String]) -> Result<std::collections::BTreeMap<String, FunctionBehaviour>, Failure> {
+fn parse_functions(
+    specs: &[String],
+) -> Result<std::collections::BTreeMap<String, FunctionBehaviour>, Failure> {
     let mut out = std::collections::BTreeMap::new();
     for s in specs {
-        let (arn, b) = s.split_once('=').ok_or_else(|| usage(anyhow::anyhow!("--function {s:?}: expected ARN=BEHAVIOUR")))?;
+        let (arn, b) = s
+            .split_once('=')
+            .ok_or_else(|| usage(anyhow::anyhow!("--function {s:?}: expected ARN=BEHAVIOUR")))?;
         let behaviour = FunctionBehaviour::parse(b)
             .ok_or_else(|| usage(anyhow::anyhow!("--function {s:?}: unknown behaviour {b:?}")))?;
         out.insert(arn.to_string(), behaviour);
@@ -151,36 +174,53 @@ fn parse_functions(specs: &[String]) -> Result<std::collections::BTreeMap<String
 fn check_target_args(t: &TargetArgs) -> Result<String, Failure> {
     if let Some(p) = &t.name_prefix {
         if !valid_prefix(p) {
-            return Err(usage(anyhow::anyhow!("--name-prefix {p:?}: use 1-64 of A-Z a-z 0-9 /_+=.@-")));
+            return Err(usage(anyhow::anyhow!(
+                "--name-prefix {p:?}: use 1-64 of A-Z a-z 0-9 /_+=.@-"
+            )));
         }
     }
     match t.target {
         TargetKind::Aws => {
             if !t.allow_real_aws {
-                return Err(usage(anyhow::anyhow!("--target aws sends requests to real AWS: add --allow-real-aws to confirm")));
+                return Err(usage(anyhow::anyhow!(
+                    "--target aws sends requests to real AWS: add --allow-real-aws to confirm"
+                )));
             }
             if t.name_prefix.is_none() {
-                return Err(usage(anyhow::anyhow!("--target aws needs --name-prefix: every secret the run creates starts with it")));
+                return Err(usage(anyhow::anyhow!(
+                    "--target aws needs --name-prefix: every secret the run creates starts with it"
+                )));
             }
             if t.endpoint_url.is_some() {
-                return Err(usage(anyhow::anyhow!("--endpoint-url is for --target endpoint, not aws")));
+                return Err(usage(anyhow::anyhow!(
+                    "--endpoint-url is for --target endpoint, not aws"
+                )));
             }
         }
         TargetKind::Endpoint => {
             if t.endpoint_url.is_none() {
-                return Err(usage(anyhow::anyhow!("--target endpoint needs --endpoint-url URL")));
+                return Err(usage(anyhow::anyhow!(
+                    "--target endpoint needs --endpoint-url URL"
+                )));
             }
         }
         TargetKind::Moto | TargetKind::Model => {
             if t.endpoint_url.is_some() {
-                return Err(usage(anyhow::anyhow!("--endpoint-url only goes with --target endpoint")));
+                return Err(usage(anyhow::anyhow!(
+                    "--endpoint-url only goes with --target endpoint"
+                )));
             }
             if !t.functions.is_empty() {
-                return Err(usage(anyhow::anyhow!("--function only goes with --target endpoint or aws")));
+                return Err(usage(anyhow::anyhow!(
+                    "--function only goes with --target endpoint or aws"
+                )));
             }
         }
     }
-    let base = t.name_prefix.clone().unwrap_or_else(|| "smconform-".to_string());
+    let base = t
+        .name_prefix
+        .clone()
+        .unwrap_or_else(|| "smconform-".to_string());
     Ok(format!("{base}{}-", run_id()))
 }
 
@@ -190,7 +230,10 @@ async fn build_target(t: &TargetArgs) -> Result<Arc<dyn Target>, Failure> {
     Ok(match t.target {
         TargetKind::Model => Arc::new(ModelTarget::new()),
         TargetKind::Moto => {
-            let options = MotoOptions { operation_timeout: timeout, ..MotoOptions::default() };
+            let options = MotoOptions {
+                operation_timeout: timeout,
+                ..MotoOptions::default()
+            };
             Arc::new(MotoTarget::start(options).await.map_err(target_failure)?)
         }
         TargetKind::Endpoint | TargetKind::Aws => {
@@ -203,7 +246,9 @@ async fn build_target(t: &TargetArgs) -> Result<Arc<dyn Target>, Failure> {
                 None => "aws".to_string(),
             };
             let target = EndpointTarget::new(config).await.map_err(target_failure)?;
-            preflight(&target, t.endpoint_url.as_deref().unwrap_or("AWS")).await.map_err(target_failure)?;
+            preflight(&target, t.endpoint_url.as_deref().unwrap_or("AWS"))
+                .await
+                .map_err(target_failure)?;
             Arc::new(target)
         }
     })
@@ -216,9 +261,13 @@ async fn preflight(target: &dyn Target, endpoint: &str) -> Result<(), TargetErro
         secret_id: "smconform-preflight-does-not-exist".into(),
     });
     match target.send(&probe).await {
-        Observed::Fault { kind: FaultKind::Connection | FaultKind::Timeout, detail } => {
-            Err(TargetError::Unreachable { endpoint: endpoint.to_string(), detail })
-        }
+        Observed::Fault {
+            kind: FaultKind::Connection | FaultKind::Timeout,
+            detail,
+        } => Err(TargetError::Unreachable {
+            endpoint: endpoint.to_string(),
+            detail,
+        }),
         _ => Ok(()),
     }
 }
@@ -245,10 +294,15 @@ async fn final_cleanup(target: &dyn Target, session: &Session) -> Vec<String> {
 async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
     let prefix = check_target_args(&args.target)?;
     if args.cases == 0 || args.steps == 0 || args.jobs == 0 {
-        return Err(usage(anyhow::anyhow!("--cases, --steps and --jobs must be at least 1")));
+        return Err(usage(anyhow::anyhow!(
+            "--cases, --steps and --jobs must be at least 1"
+        )));
     }
     let seed = args.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
     });
     let target = build_target(&args.target).await?;
     let session = Session::new(prefix);
@@ -269,7 +323,9 @@ async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
         max_shrink_iters: args.max_shrink,
     };
     let mut report = run(target.clone(), config, session.clone()).await;
-    report.leaked.extend(final_cleanup(&*target, &session).await);
+    report
+        .leaked
+        .extend(final_cleanup(&*target, &session).await);
     print!("{}", render_run(&report, seed));
     Ok(if report.interrupted {
         EXIT_INTERRUPTED
@@ -298,7 +354,10 @@ async fn cmd_replay(args: ReplayArgs) -> Result<u8, Failure> {
         let r = replay(&*target, trace, &session).await;
         print!("{}", render_replay(&path.display().to_string(), &r));
         if !r.leaked.is_empty() {
-            eprintln!("WARNING: could not delete these secrets: {}", r.leaked.join(", "));
+            eprintln!(
+                "WARNING: could not delete these secrets: {}",
+                r.leaked.join(", ")
+            );
         }
         if r.fault.is_some() {
             faulted += 1;
@@ -311,7 +370,13 @@ async fn cmd_replay(args: ReplayArgs) -> Result<u8, Failure> {
         }
     }
     final_cleanup(&*target, &session).await;
-    println!("{} trace(s): {} passed, {} failed, {} faulted", traces.len(), traces.len() - failed - faulted, failed, faulted);
+    println!(
+        "{} trace(s): {} passed, {} failed, {} faulted",
+        traces.len(),
+        traces.len() - failed - faulted,
+        failed,
+        faulted
+    );
     Ok(if interrupted {
         EXIT_INTERRUPTED
     } else if failed > 0 {
@@ -332,7 +397,11 @@ async fn cmd_setup() -> Result<u8, Failure> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime") {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -2,11 +2,11 @@
 //! compares every response with the reference model (`sm-model`), and shrinks divergences to
 //! minimal reproductions written as `smconform-trace/1` files.
 
-pub mod target;
+pub mod coverage;
+pub mod generate;
 pub mod matcher;
 pub mod naming;
-pub mod trace;
-pub mod generate;
-pub mod coverage;
-pub mod runner;
 pub mod report;
+pub mod runner;
+pub mod target;
+pub mod trace;

@@ -21,7 +21,11 @@ pub enum Mismatch {
     /// Same code, different message.
     Message { expected: String, observed: String },
     /// A response member differs: `path` names it.
-    Field { path: String, expected: String, observed: String },
+    Field {
+        path: String,
+        expected: String,
+        observed: String,
+    },
 }
 
 impl Mismatch {
@@ -32,7 +36,11 @@ impl Mismatch {
             Mismatch::Kind { .. } => "kind".into(),
             Mismatch::Code { .. } => "code".into(),
             Mismatch::Message { .. } => "message".into(),
-            Mismatch::Field { path, expected, observed } => {
+            Mismatch::Field {
+                path,
+                expected,
+                observed,
+            } => {
                 let how = if expected == "absent" {
                     "unexpected"
                 } else if observed == "absent" {
@@ -49,12 +57,20 @@ impl Mismatch {
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Mismatch::Kind { expected, observed } => write!(f, "expected {expected}, got {observed}"),
-            Mismatch::Code { expected, observed } => write!(f, "error code: expected {expected}, got {observed}"),
+            Mismatch::Kind { expected, observed } => {
+                write!(f, "expected {expected}, got {observed}")
+            }
+            Mismatch::Code { expected, observed } => {
+                write!(f, "error code: expected {expected}, got {observed}")
+            }
             Mismatch::Message { expected, observed } => {
                 write!(f, "error message: expected {expected:?}, got {observed:?}")
             }
-            Mismatch::Field { path, expected, observed } => {
+            Mismatch::Field {
+                path,
+                expected,
+                observed,
+            } => {
                 write!(f, "{path}: expected {expected}, got {observed}")
             }
         }
@@ -83,17 +99,27 @@ pub fn check(expected: &Expect, observed: &Observed) -> Result<(), Mismatch> {
         (Expect::Ok(want), Observed::Ok(got)) => fields("", want, Some(got)),
         (Expect::Err(e), Observed::Error { code, message, .. }) => {
             if &e.code != code {
-                Err(Mismatch::Code { expected: e.code.clone(), observed: code.clone() })
+                Err(Mismatch::Code {
+                    expected: e.code.clone(),
+                    observed: code.clone(),
+                })
             } else if e.message_known && &e.message != message {
-                Err(Mismatch::Message { expected: e.message.clone(), observed: message.clone() })
+                Err(Mismatch::Message {
+                    expected: e.message.clone(),
+                    observed: message.clone(),
+                })
             } else {
                 Ok(())
             }
         }
-        (Expect::Ok(_), other) => Err(Mismatch::Kind { expected: "success".into(), observed: describe_observed(other) }),
-        (Expect::Err(e), other) => {
-            Err(Mismatch::Kind { expected: format!("error {}", e.code), observed: describe_observed(other) })
-        }
+        (Expect::Ok(_), other) => Err(Mismatch::Kind {
+            expected: "success".into(),
+            observed: describe_observed(other),
+        }),
+        (Expect::Err(e), other) => Err(Mismatch::Kind {
+            expected: format!("error {}", e.code),
+            observed: describe_observed(other),
+        }),
     }
 }
 
@@ -106,12 +132,18 @@ fn join(path: &str, key: &str) -> String {
 }
 
 fn field_err(path: &str, want: &Value, got: Option<&Value>) -> Mismatch {
-    Mismatch::Field { path: path.to_string(), expected: show(Some(want)), observed: show(got) }
+    Mismatch::Field {
+        path: path.to_string(),
+        expected: show(Some(want)),
+        observed: show(got),
+    }
 }
 
 /// Subset match of `want` (an object) against `got`.
 fn fields(path: &str, want: &Value, got: Option<&Value>) -> Result<(), Mismatch> {
-    let Value::Object(want) = want else { return value(path, want, got) };
+    let Value::Object(want) = want else {
+        return value(path, want, got);
+    };
     let Some(Value::Object(got)) = got else {
         return Err(field_err(path, &Value::Object(want.clone()), got));
     };
@@ -121,7 +153,6 @@ fn fields(path: &str, want: &Value, got: Option<&Value>) -> Result<(), Mismatch>
     Ok(())
 }
 
-
 fn value(path: &str, want: &Value, got: Option<&Value>) -> Result<(), Mismatch> {
     let got = got.filter(|g| !g.is_null());
     let key = path.rsplit('.').next().unwrap_or(path);
@@ -130,7 +161,9 @@ fn value(path: &str, want: &Value, got: Option<&Value>) -> Result<(), Mismatch> 
         (Value::Null, Some(_)) => Err(field_err(path, want, got)),
         (_, None) => Err(field_err(path, want, got)),
         (Value::String(s), Some(_)) if s == ANY => Ok(()),
-        (Value::Array(w), Some(Value::Array(g))) if key == "VersionStages" || key == "KmsKeyIds" => {
+        (Value::Array(w), Some(Value::Array(g)))
+            if key == "VersionStages" || key == "KmsKeyIds" =>
+        {
             if string_set(w) == string_set(g) {
                 Ok(())
             } else {
@@ -138,7 +171,9 @@ fn value(path: &str, want: &Value, got: Option<&Value>) -> Result<(), Mismatch> 
             }
         }
         (Value::Array(w), Some(Value::Array(g))) if key == "Versions" => versions(path, w, g),
-        (Value::Object(w), Some(Value::Object(g))) if key == "VersionIdsToStages" => map_of_sets(path, w, g),
+        (Value::Object(w), Some(Value::Object(g))) if key == "VersionIdsToStages" => {
+            map_of_sets(path, w, g)
+        }
         (Value::Object(_), Some(_)) => fields(path, want, got),
         (Value::Number(a), Some(Value::Number(b))) => {
             if a.as_f64() == b.as_f64() {
@@ -153,7 +188,14 @@ fn value(path: &str, want: &Value, got: Option<&Value>) -> Result<(), Mismatch> 
 }
 
 fn string_set(values: &[Value]) -> BTreeSet<String> {
-    values.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect()
+    values
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        })
+        .collect()
 }
 
 fn version_id(v: &Value) -> Option<&str> {
@@ -166,11 +208,19 @@ fn versions(path: &str, want: &[Value], got: &[Value]) -> Result<(), Mismatch> {
     let got_ids: BTreeSet<&str> = got.iter().filter_map(version_id).collect();
     if let Some(extra) = got_ids.difference(&want_ids).next() {
         let g = got.iter().find(|g| version_id(g) == Some(extra));
-        return Err(Mismatch::Field { path: format!("{path}[{extra}]"), expected: "absent".into(), observed: show(g) });
+        return Err(Mismatch::Field {
+            path: format!("{path}[{extra}]"),
+            expected: "absent".into(),
+            observed: show(g),
+        });
     }
     if let Some(missing) = want_ids.difference(&got_ids).next() {
         let w = want.iter().find(|w| version_id(w) == Some(missing));
-        return Err(Mismatch::Field { path: format!("{path}[{missing}]"), expected: show(w), observed: "absent".into() });
+        return Err(Mismatch::Field {
+            path: format!("{path}[{missing}]"),
+            expected: show(w),
+            observed: "absent".into(),
+        });
     }
     for w in want {
         let id = version_id(w).unwrap_or_default();
@@ -181,10 +231,19 @@ fn versions(path: &str, want: &[Value], got: &[Value]) -> Result<(), Mismatch> {
 }
 
 /// `VersionIdsToStages`: the same keys, each a set of labels.
-fn map_of_sets(path: &str, want: &Map<String, Value>, got: &Map<String, Value>) -> Result<(), Mismatch> {
+fn map_of_sets(
+    path: &str,
+    want: &Map<String, Value>,
+    got: &Map<String, Value>,
+) -> Result<(), Mismatch> {
     let as_sets = |m: &Map<String, Value>| -> Vec<(String, BTreeSet<String>)> {
         m.iter()
-            .map(|(k, v)| (k.clone(), v.as_array().map(|a| string_set(a)).unwrap_or_default()))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_array().map(|a| string_set(a)).unwrap_or_default(),
+                )
+            })
             .collect()
     };
     let (want, got) = (as_sets(want), as_sets(got));
@@ -222,8 +281,16 @@ mod tests {
     fn null_means_absent_and_any_means_present() {
         let want = Expect::Ok(json!({"VersionId": null, "CreatedDate": ANY}));
         assert!(check(&want, &ok(json!({"CreatedDate": 1.5}))).is_ok());
-        assert_eq!(check(&want, &ok(json!({"CreatedDate": 1.5, "VersionId": "x"}))).unwrap_err().aspect(), "field VersionId unexpected");
-        assert_eq!(check(&want, &ok(json!({}))).unwrap_err().aspect(), "field CreatedDate missing");
+        assert_eq!(
+            check(&want, &ok(json!({"CreatedDate": 1.5, "VersionId": "x"})))
+                .unwrap_err()
+                .aspect(),
+            "field VersionId unexpected"
+        );
+        assert_eq!(
+            check(&want, &ok(json!({}))).unwrap_err().aspect(),
+            "field CreatedDate missing"
+        );
     }
 
     #[test]
@@ -234,28 +301,57 @@ mod tests {
         let good = json!({"Versions": [{"VersionId": "b"}, {"VersionId": "a", "VersionStages": ["x", "AWSCURRENT"]}]});
         assert!(check(&want, &ok(good)).is_ok());
         let extra = json!({"Versions": [{"VersionId": "b"}, {"VersionId": "a", "VersionStages": ["x", "AWSCURRENT"]}, {"VersionId": "c"}]});
-        assert_eq!(check(&want, &ok(extra)).unwrap_err().aspect(), "field Versions[c] unexpected");
+        assert_eq!(
+            check(&want, &ok(extra)).unwrap_err().aspect(),
+            "field Versions[c] unexpected"
+        );
         let staged = json!({"Versions": [{"VersionId": "b", "VersionStages": []}, {"VersionId": "a", "VersionStages": ["x", "AWSCURRENT"]}]});
-        assert_eq!(check(&want, &ok(staged)).unwrap_err().aspect(), "field Versions[b].VersionStages unexpected");
+        assert_eq!(
+            check(&want, &ok(staged)).unwrap_err().aspect(),
+            "field Versions[b].VersionStages unexpected"
+        );
     }
 
     #[test]
     fn version_ids_to_stages_is_a_map_of_sets() {
         let want = Expect::Ok(json!({"VersionIdsToStages": {"a": ["AWSCURRENT", "AWSPENDING"]}}));
-        assert!(check(&want, &ok(json!({"VersionIdsToStages": {"a": ["AWSPENDING", "AWSCURRENT"]}}))).is_ok());
-        assert!(check(&want, &ok(json!({"VersionIdsToStages": {"a": ["AWSCURRENT"]}}))).is_err());
-        assert!(check(&want, &ok(json!({"VersionIdsToStages": {"a": ["AWSCURRENT", "AWSPENDING"], "b": []}}))).is_err());
+        assert!(check(
+            &want,
+            &ok(json!({"VersionIdsToStages": {"a": ["AWSPENDING", "AWSCURRENT"]}}))
+        )
+        .is_ok());
+        assert!(check(
+            &want,
+            &ok(json!({"VersionIdsToStages": {"a": ["AWSCURRENT"]}}))
+        )
+        .is_err());
+        assert!(check(
+            &want,
+            &ok(json!({"VersionIdsToStages": {"a": ["AWSCURRENT", "AWSPENDING"], "b": []}}))
+        )
+        .is_err());
     }
 
     #[test]
     fn errors_compare_code_and_known_messages() {
         let exact = Expect::Err(ApiError::exact("ResourceNotFoundException", "gone"));
         let loose = Expect::Err(ApiError::code_only("ResourceNotFoundException", "gone"));
-        let obs = |m: &str| Observed::Error { code: "ResourceNotFoundException".into(), message: m.into(), status: Some(400) };
+        let obs = |m: &str| Observed::Error {
+            code: "ResourceNotFoundException".into(),
+            message: m.into(),
+            status: Some(400),
+        };
         assert!(check(&exact, &obs("gone")).is_ok());
-        assert_eq!(check(&exact, &obs("other")).unwrap_err().aspect(), "message");
+        assert_eq!(
+            check(&exact, &obs("other")).unwrap_err().aspect(),
+            "message"
+        );
         assert!(check(&loose, &obs("other")).is_ok());
-        let other = Observed::Error { code: "InvalidRequestException".into(), message: "gone".into(), status: None };
+        let other = Observed::Error {
+            code: "InvalidRequestException".into(),
+            message: "gone".into(),
+            status: None,
+        };
         assert_eq!(check(&exact, &other).unwrap_err().aspect(), "code");
         assert_eq!(check(&exact, &ok(json!({}))).unwrap_err().aspect(), "kind");
     }
@@ -266,6 +362,9 @@ mod tests {
         let got = json!({"RotationRules": {"ScheduleExpression": "rate(4 hours)", "AutomaticallyAfterDays": 1}});
         assert!(check(&want, &ok(got)).is_ok());
         let wrong = json!({"RotationRules": {"ScheduleExpression": "rate(5 hours)"}});
-        assert_eq!(check(&want, &ok(wrong)).unwrap_err().aspect(), "field RotationRules.ScheduleExpression differs");
+        assert_eq!(
+            check(&want, &ok(wrong)).unwrap_err().aspect(),
+            "field RotationRules.ScheduleExpression differs"
+        );
     }
 }

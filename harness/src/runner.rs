@@ -47,7 +47,10 @@ impl Registry {
     }
     /// Takes every name still registered.
     pub fn drain(&self) -> Vec<String> {
-        self.names.lock().map(|mut n| std::mem::take(&mut *n).into_iter().collect()).unwrap_or_default()
+        self.names
+            .lock()
+            .map(|mut n| std::mem::take(&mut *n).into_iter().collect())
+            .unwrap_or_default()
     }
 }
 
@@ -102,7 +105,11 @@ pub enum End {
     /// A write diverged (the last of [`Execution::divergences`]): the sequence stopped there.
     Diverged,
     /// The connection to the target failed at step `step` (0-based).
-    Fault { step: usize, kind: FaultKind, detail: String },
+    Fault {
+        step: usize,
+        kind: FaultKind,
+        detail: String,
+    },
     /// The run was interrupted before the sequence finished.
     Interrupted,
 }
@@ -182,7 +189,12 @@ pub enum Source<'a> {
 }
 
 /// Runs one sequence against `target` with fresh names and cleans up afterwards.
-pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, session: &Session) -> Execution {
+pub async fn execute(
+    target: &dyn Target,
+    source: Source<'_>,
+    model: Model,
+    session: &Session,
+) -> Execution {
     let names = session.case_names();
     let mut tracker = Tracker::new(model);
     let mut coverage = Coverage::default();
@@ -213,9 +225,15 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
         }
         let observed = match target.send(&physical).await {
             Observed::Ok(v) => Observed::Ok(names.to_logical(v)),
-            Observed::Error { code, message, status } => {
-                Observed::Error { code, message: names.logical_str(&message), status }
-            }
+            Observed::Error {
+                code,
+                message,
+                status,
+            } => Observed::Error {
+                code,
+                message: names.logical_str(&message),
+                status,
+            },
             fault @ Observed::Fault { .. } => fault,
         };
         if let Observed::Fault { kind, detail } = observed.clone() {
@@ -224,9 +242,17 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
             tracker.observe_unknown(&request);
             coverage.record(&request, None, tracker.states());
             faults.push((i, kind, detail.clone()));
-            steps.push(StepRecord { request, expected: None, observed });
+            steps.push(StepRecord {
+                request,
+                expected: None,
+                observed,
+            });
             if kind == FaultKind::Connection {
-                end = End::Fault { step: i, kind, detail };
+                end = End::Fault {
+                    step: i,
+                    kind,
+                    detail,
+                };
                 break;
             }
             continue;
@@ -234,14 +260,26 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
         match tracker.observe(&request, |o| check(&o.expect, &observed).is_ok()) {
             Ok(outcome) => {
                 coverage.record(&request, Some(&outcome), tracker.states());
-                steps.push(StepRecord { request, expected: Some(outcome), observed });
+                steps.push(StepRecord {
+                    request,
+                    expected: Some(outcome),
+                    observed,
+                });
             }
             Err(allowed) => {
                 coverage.record(&request, None, tracker.states());
                 let (expected, mismatch) = closest(&allowed, &observed);
                 let read = is_read(&request);
-                steps.push(StepRecord { request, expected: Some(expected), observed });
-                divergences.push(Divergence { step: i, mismatch, allowed });
+                steps.push(StepRecord {
+                    request,
+                    expected: Some(expected),
+                    observed,
+                });
+                divergences.push(Divergence {
+                    step: i,
+                    mismatch,
+                    allowed,
+                });
                 // A read changes nothing the model tracks, so the sequence can go on after a
                 // divergent read; after a divergent write the model no longer knows the state.
                 if !read {
@@ -253,24 +291,39 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
     }
     let leaked = target.cleanup(&created).await;
     session.registry.remove(&created);
-    Execution { steps, divergences, end, coverage, leaked, faults }
+    Execution {
+        steps,
+        divergences,
+        end,
+        coverage,
+        leaked,
+        faults,
+    }
 }
 
 impl Execution {
     /// The signatures of this execution's divergences, in step order.
     pub fn signatures(&self) -> Vec<String> {
-        self.divergences.iter().map(|d| signature(&self.steps[d.step].request, &d.mismatch)).collect()
+        self.divergences
+            .iter()
+            .map(|d| signature(&self.steps[d.step].request, &d.mismatch))
+            .collect()
     }
 
     /// The divergence with signature `sig`, if any.
     pub fn divergence(&self, sig: &str) -> Option<&Divergence> {
-        self.divergences.iter().find(|d| signature(&self.steps[d.step].request, &d.mismatch) == sig)
+        self.divergences
+            .iter()
+            .find(|d| signature(&self.steps[d.step].request, &d.mismatch) == sig)
     }
 }
 
 /// Whether a request only reads (and so cannot change the state the model tracks).
 fn is_read(request: &Request) -> bool {
-    matches!(request, Request::GetSecretValue(_) | Request::DescribeSecret(_) | Request::ListSecretVersionIds(_))
+    matches!(
+        request,
+        Request::GetSecretValue(_) | Request::DescribeSecret(_) | Request::ListSecretVersionIds(_)
+    )
 }
 
 /// Settings of a generated run.
@@ -343,7 +396,12 @@ fn case_seed(seed: u64, case: usize) -> [u8; 32] {
 }
 
 /// The operations of case `case` (what the run generates for it, before shrinking).
-pub fn generate_case(seed: u64, case: usize, steps: usize, omit_token: bool) -> Box<dyn ValueTree<Value = Vec<Op>>> {
+pub fn generate_case(
+    seed: u64,
+    case: usize,
+    steps: usize,
+    omit_token: bool,
+) -> Box<dyn ValueTree<Value = Vec<Op>>> {
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &case_seed(seed, case));
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
     match sequence(steps, omit_token).new_tree(&mut runner) {
@@ -354,7 +412,8 @@ pub fn generate_case(seed: u64, case: usize, steps: usize, omit_token: bool) -> 
 
 fn model_for(resolver: &Resolver) -> Model {
     let mut m = Model::new();
-    m.functions.extend(resolver.functions.iter().map(|(k, v)| (k.clone(), *v)));
+    m.functions
+        .extend(resolver.functions.iter().map(|(k, v)| (k.clone(), *v)));
     m
 }
 
@@ -370,10 +429,17 @@ pub async fn run(target: Arc<dyn Target>, config: RunConfig, session: Arc<Sessio
     let caps = target.capabilities();
     let resolver = Resolver::new(&caps.behaviours);
     if let Err(e) = target.prepare(&resolver.functions).await {
-        return RunReport { target: target.name(), aborted: Some(e.to_string()), ..Default::default() };
+        return RunReport {
+            target: target.name(),
+            aborted: Some(e.to_string()),
+            ..Default::default()
+        };
     }
     let shared = Rc::new(RefCell::new(Shared {
-        report: RunReport { target: target.name(), ..Default::default() },
+        report: RunReport {
+            target: target.name(),
+            ..Default::default()
+        },
         claimed: BTreeMap::new(),
         next: 0,
         consecutive_faults: 0,
@@ -382,8 +448,13 @@ pub async fn run(target: Arc<dyn Target>, config: RunConfig, session: Arc<Sessio
     let omit_token = caps.omit_token;
     let local = tokio::task::LocalSet::new();
     for _ in 0..jobs {
-        let (target, config, session, shared, resolver) =
-            (target.clone(), config.clone(), session.clone(), shared.clone(), resolver.clone());
+        let (target, config, session, shared, resolver) = (
+            target.clone(),
+            config.clone(),
+            session.clone(),
+            shared.clone(),
+            resolver.clone(),
+        );
         local.spawn_local(async move {
             worker(target, config, session, shared, resolver, omit_token).await;
         });
@@ -413,7 +484,13 @@ async fn worker(
             s.next - 1
         };
         let ops = generate_case(config.seed, case, config.steps, omit_token).current();
-        let exec = execute(&*target, Source::Ops(&ops, resolver.clone()), model_for(&resolver), &session).await;
+        let exec = execute(
+            &*target,
+            Source::Ops(&ops, resolver.clone()),
+            model_for(&resolver),
+            &session,
+        )
+        .await;
         let new_signatures: Vec<String> = {
             let mut s = shared.borrow_mut();
             s.report.cases_run += 1;
@@ -431,7 +508,10 @@ async fn worker(
             if let End::Fault { kind, detail, .. } = &exec.end {
                 s.consecutive_faults += 1;
                 if s.consecutive_faults >= 3 {
-                    s.report.aborted = Some(format!("the target keeps failing: {} ({detail})", kind.name()));
+                    s.report.aborted = Some(format!(
+                        "the target keeps failing: {} ({detail})",
+                        kind.name()
+                    ));
                 }
             } else {
                 s.consecutive_faults = 0;
@@ -452,9 +532,26 @@ async fn worker(
             // Each divergence is shrunk on its own, from the same generated case.
             let mut tree = generate_case(config.seed, case, config.steps, omit_token);
             let first = exec.clone();
-            let (shrunk_ops, shrunk) =
-                shrink(&*target, &mut *tree, &sig, first, &resolver, &session, config.max_shrink_iters).await;
-            let found = write_found(&target.name(), &config, case, ops.len(), &sig, shrunk_ops.len(), shrunk, &resolver);
+            let (shrunk_ops, shrunk) = shrink(
+                &*target,
+                &mut *tree,
+                &sig,
+                first,
+                &resolver,
+                &session,
+                config.max_shrink_iters,
+            )
+            .await;
+            let found = write_found(
+                &target.name(),
+                &config,
+                case,
+                ops.len(),
+                &sig,
+                shrunk_ops.len(),
+                shrunk,
+                &resolver,
+            );
             let mut s = shared.borrow_mut();
             let hits = s.claimed.get(&sig).copied().unwrap_or(1);
             s.report.found.push(Found { hits, ..found });
@@ -481,7 +578,13 @@ async fn shrink(
     while iters < max_iters && !session.is_interrupted() {
         iters += 1;
         let ops = tree.current();
-        let exec = execute(target, Source::Ops(&ops, resolver.clone()), model_for(resolver), session).await;
+        let exec = execute(
+            target,
+            Source::Ops(&ops, resolver.clone()),
+            model_for(resolver),
+            session,
+        )
+        .await;
         let same = exec.divergence(sig).is_some();
         if same {
             best = (ops, exec);
@@ -496,7 +599,12 @@ async fn shrink(
 }
 
 /// Builds the trace of an execution, with the model's outcome and the target's observation per step.
-pub fn execution_trace(title: String, source: String, exec: &Execution, resolver: &Resolver) -> Trace {
+pub fn execution_trace(
+    title: String,
+    source: String,
+    exec: &Execution,
+    resolver: &Resolver,
+) -> Trace {
     let mut steps: Vec<TraceStep> = exec
         .steps
         .iter()
@@ -508,11 +616,24 @@ pub fn execution_trace(title: String, source: String, exec: &Execution, resolver
         })
         .collect();
     for d in &exec.divergences {
-        let rules = exec.steps[d.step].expected.as_ref().map(|o| o.rule_ids()).unwrap_or_default();
-        let others = if d.allowed.len() > 1 { format!(" ({} outcomes allowed)", d.allowed.len()) } else { String::new() };
+        let rules = exec.steps[d.step]
+            .expected
+            .as_ref()
+            .map(|o| o.rule_ids())
+            .unwrap_or_default();
+        let others = if d.allowed.len() > 1 {
+            format!(" ({} outcomes allowed)", d.allowed.len())
+        } else {
+            String::new()
+        };
         steps[d.step].note = Some(format!("diverges: {}; rules: {rules}{others}", d.mismatch));
     }
-    Trace { title, source, rotation_functions: resolver.functions.clone(), steps }
+    Trace {
+        title,
+        source,
+        rotation_functions: resolver.functions.clone(),
+        steps,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -534,7 +655,11 @@ fn write_found(
     exec.steps.truncate(d.step + 1);
     exec.divergences.retain(|x| x.step <= d.step);
     let (step, mismatch) = (&d.step, &d.mismatch);
-    let rules = exec.steps[*step].expected.as_ref().map(|o| o.rules.clone()).unwrap_or_default();
+    let rules = exec.steps[*step]
+        .expected
+        .as_ref()
+        .map(|o| o.rules.clone())
+        .unwrap_or_default();
     let deciding = rules.last().map(|r| r.id).unwrap_or("?");
     let title = format!("{target}: {sig} (rule {deciding})");
     let source = format!(
@@ -544,7 +669,13 @@ fn write_found(
     let trace = execution_trace(title, source, &exec, resolver);
     let slug: String = sig
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect::<String>()
         .split('-')
         .filter(|p| !p.is_empty())
@@ -603,13 +734,23 @@ impl ReplayReport {
 /// and against the model.
 pub async fn replay(target: &dyn Target, trace: &Trace, session: &Session) -> ReplayReport {
     let names = session.case_names();
-    let mut report = ReplayReport { steps: Vec::new(), fault: None, leaked: Vec::new(), interrupted: false };
+    let mut report = ReplayReport {
+        steps: Vec::new(),
+        fault: None,
+        leaked: Vec::new(),
+        interrupted: false,
+    };
     if let Err(e) = target.prepare(&trace.rotation_functions).await {
         report.fault = Some((0, FaultKind::Connection, e.to_string()));
         return report;
     }
     let mut model = Model::new();
-    model.functions.extend(trace.rotation_functions.iter().map(|(k, v)| (k.clone(), *v)));
+    model.functions.extend(
+        trace
+            .rotation_functions
+            .iter()
+            .map(|(k, v)| (k.clone(), *v)),
+    );
     let mut tracker = Some(Tracker::new(model));
     let mut created = Vec::new();
     for (i, step) in trace.steps.iter().enumerate() {
@@ -626,9 +767,15 @@ pub async fn replay(target: &dyn Target, trace: &Trace, session: &Session) -> Re
         }
         let observed = match target.send(&physical).await {
             Observed::Ok(v) => Observed::Ok(names.to_logical(v)),
-            Observed::Error { code, message, status } => {
-                Observed::Error { code, message: names.logical_str(&message), status }
-            }
+            Observed::Error {
+                code,
+                message,
+                status,
+            } => Observed::Error {
+                code,
+                message: names.logical_str(&message),
+                status,
+            },
             fault @ Observed::Fault { .. } => fault,
         };
         if let Observed::Fault { kind, detail } = &observed {
@@ -647,7 +794,13 @@ pub async fn replay(target: &dyn Target, trace: &Trace, session: &Session) -> Re
                 }
             },
         };
-        report.steps.push(ReplayStep { request: step.request.clone(), observed, expect_check, model_check, model_outcome });
+        report.steps.push(ReplayStep {
+            request: step.request.clone(),
+            observed,
+            expect_check,
+            model_check,
+            model_outcome,
+        });
     }
     report.leaked = target.cleanup(&created).await;
     session.registry.remove(&created);

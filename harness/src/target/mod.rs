@@ -93,7 +93,10 @@ pub trait Target: Send + Sync {
 
     /// Declares the rotation functions a case uses (ARN to behaviour). Called before a case's
     /// first request; a target that must create functions does so here.
-    fn prepare<'a>(&'a self, functions: &'a BTreeMap<String, FunctionBehaviour>) -> BoxFuture<'a, Result<(), TargetError>>;
+    fn prepare<'a>(
+        &'a self,
+        functions: &'a BTreeMap<String, FunctionBehaviour>,
+    ) -> BoxFuture<'a, Result<(), TargetError>>;
 
     /// Sends one request (secret names already physical).
     fn send<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Observed>;
