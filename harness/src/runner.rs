@@ -572,10 +572,8 @@ async fn shrink(
 ) -> (Vec<Op>, Execution) {
     let mut best = (tree.current(), first);
     let mut iters = 0;
-    if !tree.simplify() {
-        return best;
-    }
-    while iters < max_iters && !session.is_interrupted() {
+    let mut simplified = tree.simplify();
+    while simplified && iters < max_iters && !session.is_interrupted() {
         iters += 1;
         let ops = tree.current();
         let exec = execute(
@@ -588,11 +586,29 @@ async fn shrink(
         let same = exec.divergence(sig).is_some();
         if same {
             best = (ops, exec);
-            if !tree.simplify() {
-                break;
-            }
-        } else if !tree.complicate() {
-            break;
+            simplified = tree.simplify();
+        } else {
+            simplified = tree.complicate();
+        }
+    }
+    // proptest removes elements before it simplifies them and never goes back, so a step that
+    // only became removable later can survive; drop single steps while the divergence stays.
+    let mut i = 0;
+    while i < best.0.len() && iters < max_iters && !session.is_interrupted() {
+        iters += 1;
+        let mut ops = best.0.clone();
+        ops.remove(i);
+        let exec = execute(
+            target,
+            Source::Ops(&ops, resolver.clone()),
+            model_for(resolver),
+            session,
+        )
+        .await;
+        if exec.divergence(sig).is_some() {
+            best = (ops, exec);
+        } else {
+            i += 1;
         }
     }
     best
