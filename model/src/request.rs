@@ -132,10 +132,7 @@ pub struct RotateSecret {
     pub secret_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_request_token: Option<String>,
-    #[serde(
-        rename = "RotationLambdaARN",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "RotationLambdaARN", skip_serializing_if = "Option::is_none")]
     pub rotation_lambda_arn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rotation_rules: Option<RotationRules>,
@@ -220,9 +217,9 @@ impl Request {
             Request::UpdateSecret(i) => &i.secret_id,
             Request::UpdateSecretVersionStage(i) => &i.secret_id,
             Request::GetSecretValue(i) => &i.secret_id,
-            Request::DescribeSecret(i) | Request::CancelRotateSecret(i) | Request::RestoreSecret(i) => {
-                &i.secret_id
-            }
+            Request::DescribeSecret(i)
+            | Request::CancelRotateSecret(i)
+            | Request::RestoreSecret(i) => &i.secret_id,
             Request::ListSecretVersionIds(i) => &i.secret_id,
             Request::RotateSecret(i) => &i.secret_id,
             Request::DeleteSecret(i) => &i.secret_id,
@@ -237,9 +234,9 @@ impl Request {
             Request::UpdateSecret(i) => &mut i.secret_id,
             Request::UpdateSecretVersionStage(i) => &mut i.secret_id,
             Request::GetSecretValue(i) => &mut i.secret_id,
-            Request::DescribeSecret(i) | Request::CancelRotateSecret(i) | Request::RestoreSecret(i) => {
-                &mut i.secret_id
-            }
+            Request::DescribeSecret(i)
+            | Request::CancelRotateSecret(i)
+            | Request::RestoreSecret(i) => &mut i.secret_id,
             Request::ListSecretVersionIds(i) => &mut i.secret_id,
             Request::RotateSecret(i) => &mut i.secret_id,
             Request::DeleteSecret(i) => &mut i.secret_id,
@@ -281,9 +278,9 @@ impl Request {
             Request::UpdateSecret(i) => serde_json::to_value(i),
             Request::UpdateSecretVersionStage(i) => serde_json::to_value(i),
             Request::GetSecretValue(i) => serde_json::to_value(i),
-            Request::DescribeSecret(i) | Request::CancelRotateSecret(i) | Request::RestoreSecret(i) => {
-                serde_json::to_value(i)
-            }
+            Request::DescribeSecret(i)
+            | Request::CancelRotateSecret(i)
+            | Request::RestoreSecret(i) => serde_json::to_value(i),
             Request::ListSecretVersionIds(i) => serde_json::to_value(i),
             Request::RotateSecret(i) => serde_json::to_value(i),
             Request::DeleteSecret(i) => serde_json::to_value(i),

@@ -34,7 +34,10 @@ impl Confidence {
     }
     /// Whether the rule is backed by AWS's own words or recordings.
     pub fn is_firm(self) -> bool {
-        matches!(self, Confidence::Stated | Confidence::Verified | Confidence::Recorded)
+        matches!(
+            self,
+            Confidence::Stated | Confidence::Verified | Confidence::Recorded
+        )
     }
 }
 
@@ -52,7 +55,13 @@ pub struct Rule {
 
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({} [{}])", self.id, self.section, self.confidence.tag())
+        write!(
+            f,
+            "{} ({} [{}])",
+            self.id,
+            self.section,
+            self.confidence.tag()
+        )
     }
 }
 
@@ -181,8 +190,9 @@ rules! {
     USVS_UNKNOWN_VERSION = ("usvs.unknown-version", "§5.5.6", Unknown, "MoveToVersionId must be a version of the secret");
 
     // ---- reads ------------------------------------------------------------------------------
-    /// GetSecretValue reads AWSCURRENT by default and reports every label of the version read. (R) §13.9.
-    GET_DEFAULT_CURRENT = ("get.default-current", "§5.6, §13.9", Recorded, "GetSecretValue reads AWSCURRENT by default");
+    /// GetSecretValue reads the version named by VersionId and/or VersionStage, AWSCURRENT by
+    /// default, and reports every label of the version read. (R) §13.9.
+    GET_DEFAULT_CURRENT = ("get.default-current", "§5.6, §13.9", Recorded, "GetSecretValue reads the named version, AWSCURRENT by default");
     /// A staging label that no version holds (or a secret with no value): M2. [V]
     GET_NO_STAGE = ("get.no-stage", "§3.3 M2", Verified, "an unheld VersionStage is ResourceNotFoundException");
     /// An unknown VersionId: M3. [V]

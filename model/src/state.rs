@@ -109,7 +109,12 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 4] = [Step::CreateSecret, Step::SetSecret, Step::TestSecret, Step::FinishSecret];
+    pub const ALL: [Step; 4] = [
+        Step::CreateSecret,
+        Step::SetSecret,
+        Step::TestSecret,
+        Step::FinishSecret,
+    ];
     pub fn name(self) -> &'static str {
         match self {
             Step::CreateSecret => "createSecret",
@@ -136,7 +141,10 @@ impl FunctionBehaviour {
             "not-invocable" => Some(FunctionBehaviour::NotInvocable),
             _ => {
                 let step = text.strip_prefix("fail-at-")?;
-                Step::ALL.into_iter().find(|s| s.name() == step).map(FunctionBehaviour::FailAt)
+                Step::ALL
+                    .into_iter()
+                    .find(|s| s.name() == step)
+                    .map(FunctionBehaviour::FailAt)
             }
         }
     }
@@ -167,7 +175,10 @@ impl Model {
     /// The behaviour of the function at `arn` (not invocable when unknown: AWS answers a missing
     /// function with AccessDeniedException, [V] M11).
     pub fn function(&self, arn: &str) -> FunctionBehaviour {
-        self.functions.get(arn).copied().unwrap_or(FunctionBehaviour::NotInvocable)
+        self.functions
+            .get(arn)
+            .copied()
+            .unwrap_or(FunctionBehaviour::NotInvocable)
     }
 
     /// Moves the logical clock forward (for tests of time-dependent rules such as version

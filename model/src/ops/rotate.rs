@@ -12,7 +12,9 @@ use crate::outcome::{ApiError, ANY};
 use crate::request::{RotateSecret, RotationRules, SecretIdOnly};
 use crate::rules;
 use crate::schedule;
-use crate::state::{FunctionBehaviour, Model, Secret, SecretValue, Step, Version, AWSCURRENT, AWSPENDING};
+use crate::state::{
+    FunctionBehaviour, Model, Secret, SecretValue, Step, Version, AWSCURRENT, AWSPENDING,
+};
 use crate::validate;
 use serde_json::Value;
 
@@ -36,7 +38,10 @@ pub fn rotate_secret(m: &mut Model, i: &RotateSecret, cx: &mut Ctx) -> Result<Va
             return cx.fail(e.rule, error);
         }
     }
-    if i.rotation_lambda_arn.as_ref().is_some_and(|a| a.chars().count() > 2048) {
+    if i.rotation_lambda_arn
+        .as_ref()
+        .is_some_and(|a| a.chars().count() > 2048)
+    {
         return cx.fail_any(
             &rules::ROTATE_NOT_INVOCABLE,
             &["InvalidParameterException", "ValidationException"],
@@ -46,16 +51,26 @@ pub fn rotate_secret(m: &mut Model, i: &RotateSecret, cx: &mut Ctx) -> Result<Va
     let clock = m.clock;
     let functions = m.functions.clone();
     let secret = live(m, &i.secret_id, cx)?;
-    let lambda = match i.rotation_lambda_arn.clone().or_else(|| secret.rotation.lambda_arn.clone()) {
+    let lambda = match i
+        .rotation_lambda_arn
+        .clone()
+        .or_else(|| secret.rotation.lambda_arn.clone())
+    {
         Some(l) => l,
         None => {
             return cx.fail(
                 &rules::ROTATE_NO_LAMBDA,
-                ApiError::exact("InvalidRequestException", "No Lambda rotation function ARN is associated with this secret."),
+                ApiError::exact(
+                    "InvalidRequestException",
+                    "No Lambda rotation function ARN is associated with this secret.",
+                ),
             )
         }
     };
-    let behaviour = functions.get(&lambda).copied().unwrap_or(FunctionBehaviour::NotInvocable);
+    let behaviour = functions
+        .get(&lambda)
+        .copied()
+        .unwrap_or(FunctionBehaviour::NotInvocable);
     let stalled = labels::is_stalled(secret);
     let not_invocable = behaviour == FunctionBehaviour::NotInvocable;
     // Which of the two refusals AWS checks first is unknown: when both apply, both are accepted.
@@ -63,7 +78,10 @@ pub fn rotate_secret(m: &mut Model, i: &RotateSecret, cx: &mut Ctx) -> Result<Va
     if refuse_stalled {
         return cx.fail(
             &rules::ROTATE_STALLED,
-            ApiError::exact("InvalidRequestException", "A previous rotation isn't complete. That rotation will be reattempted."),
+            ApiError::exact(
+                "InvalidRequestException",
+                "A previous rotation isn't complete. That rotation will be reattempted.",
+            ),
         );
     }
     if not_invocable {
@@ -84,7 +102,11 @@ pub fn rotate_secret(m: &mut Model, i: &RotateSecret, cx: &mut Ctx) -> Result<Va
         );
     }
     cx.cite(&rules::ROTATE_SAVES_CONFIG);
-    save_config(secret, i.rotation_lambda_arn.as_ref(), i.rotation_rules.as_ref());
+    save_config(
+        secret,
+        i.rotation_lambda_arn.as_ref(),
+        i.rotation_rules.as_ref(),
+    );
     let mut o = base(&secret.name);
     if i.rotate_immediately.unwrap_or(true) {
         rotate_now(secret, token, behaviour, clock, cx)?;
@@ -109,7 +131,13 @@ fn save_config(secret: &mut Secret, lambda: Option<&String>, rules_in: Option<&R
 }
 
 /// Rotation phases R1-R6 (and F on failure) of semantics.md §6.
-fn rotate_now(secret: &mut Secret, token: &str, behaviour: FunctionBehaviour, clock: u64, cx: &mut Ctx) -> Result<(), ApiError> {
+fn rotate_now(
+    secret: &mut Secret,
+    token: &str,
+    behaviour: FunctionBehaviour,
+    clock: u64,
+    cx: &mut Ctx,
+) -> Result<(), ApiError> {
     cx.cite(&rules::ROTATE_SYNCHRONOUS);
     // R1: the service creates the empty pending version.
     cx.cite(&rules::ROTATE_PLACEHOLDER);
@@ -117,20 +145,37 @@ fn rotate_now(secret: &mut Secret, token: &str, behaviour: FunctionBehaviour, cl
     secret.next_seq += 1;
     secret.versions.insert(
         token.to_string(),
-        Version { id: token.to_string(), value: None, labels: Default::default(), created: clock, seq },
+        Version {
+            id: token.to_string(),
+            value: None,
+            labels: Default::default(),
+            created: clock,
+            seq,
+        },
     );
     labels::attach(secret, AWSPENDING, token, cx);
+    // The placeholder's AWSPENDING counts towards the 20-label quota even if the function fails.
+    labels::check_limit(secret, cx)?;
     let fails_at = |step: Step| behaviour == FunctionBehaviour::FailAt(step);
     cx.cite(&rules::ROTATE_STEPS);
     // R2 createSecret: the template reads AWSCURRENT first, so a secret without one fails here.
     let current = secret.holder(AWSCURRENT).map(str::to_string);
-    let current_has_value = current.as_ref().is_some_and(|c| secret.versions[c].value.is_some());
+    let current_has_value = current
+        .as_ref()
+        .is_some_and(|c| secret.versions[c].value.is_some());
     if fails_at(Step::CreateSecret) || !current_has_value {
         cx.cite(&rules::ROTATE_FAILURE);
         return Ok(());
     }
     let pending = [AWSPENDING.to_string()];
-    store_value(secret, token, SecretValue::String(rotation_value(token)), Some(&pending), clock, cx)?;
+    store_value(
+        secret,
+        token,
+        SecretValue::String(rotation_value(token)),
+        Some(&pending),
+        clock,
+        cx,
+    )?;
     // R3 setSecret and R4 testSecret change nothing in Secrets Manager.
     if fails_at(Step::SetSecret) || fails_at(Step::TestSecret) || fails_at(Step::FinishSecret) {
         cx.cite(&rules::ROTATE_FAILURE);
@@ -153,8 +198,12 @@ fn rotate_now(secret: &mut Secret, token: &str, behaviour: FunctionBehaviour, cl
 /// token is [I]; both states are accepted.
 fn test_rotation(secret: &mut Secret, token: &str, clock: u64, cx: &mut Ctx) {
     cx.cite(&rules::ROTATE_TEST_ONLY);
-    let Some(current) = secret.holder(AWSCURRENT).map(str::to_string) else { return };
-    let Some(value) = secret.versions[&current].value.clone() else { return };
+    let Some(current) = secret.holder(AWSCURRENT).map(str::to_string) else {
+        return;
+    };
+    let Some(value) = secret.versions[&current].value.clone() else {
+        return;
+    };
     if cx.choose(2) == 0 {
         return;
     }
@@ -162,12 +211,22 @@ fn test_rotation(secret: &mut Secret, token: &str, clock: u64, cx: &mut Ctx) {
     secret.next_seq += 1;
     secret.versions.insert(
         token.to_string(),
-        Version { id: token.to_string(), value: Some(value), labels: Default::default(), created: clock, seq },
+        Version {
+            id: token.to_string(),
+            value: Some(value),
+            labels: Default::default(),
+            created: clock,
+            seq,
+        },
     );
 }
 
 /// CancelRotateSecret (§5.11).
-pub fn cancel_rotate_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<Value, ApiError> {
+pub fn cancel_rotate_secret(
+    m: &mut Model,
+    i: &SecretIdOnly,
+    cx: &mut Ctx,
+) -> Result<Value, ApiError> {
     let secret = live(m, &i.secret_id, cx)?;
     let mut o = base(&secret.name);
     if secret.rotation.enabled.is_none() {

@@ -23,7 +23,11 @@ fn mismatch(label: &str, cx: &mut Ctx) -> Result<Value, ApiError> {
 }
 
 /// UpdateSecretVersionStage.
-pub fn update_secret_version_stage(m: &mut Model, i: &UpdateSecretVersionStage, cx: &mut Ctx) -> Result<Value, ApiError> {
+pub fn update_secret_version_stage(
+    m: &mut Model,
+    i: &UpdateSecretVersionStage,
+    cx: &mut Ctx,
+) -> Result<Value, ApiError> {
     validate::label(&i.version_stage, cx)?;
     validate::version_id(i.remove_from_version_id.as_ref(), cx)?;
     validate::version_id(i.move_to_version_id.as_ref(), cx)?;
