@@ -6,13 +6,16 @@
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use sm_harness::baseline::{classify, Classified};
+use sm_harness::catalogue::{self, Catalogue};
+use sm_harness::export::{self, ReportFormat, RunSummary};
+use sm_harness::parity;
 use sm_harness::report::{render_replay, render_run};
 use sm_harness::runner::{replay, run, RunConfig, Session};
 use sm_harness::target::endpoint::{EndpointConfig, EndpointTarget};
 use sm_harness::target::model::ModelTarget;
 use sm_harness::target::moto::{self, MotoOptions, MotoTarget};
 use sm_harness::target::{FaultKind, Observed, Target, TargetError};
-use sm_harness::trace::Trace;
 use sm_model::FunctionBehaviour;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +44,8 @@ enum Command {
     Run(RunArgs),
     /// Replay trace files against a target, checking each step's `expect` and the model.
     Replay(ReplayArgs),
+    /// Write the parity table (rules x targets) from the divergence catalogues.
+    Parity(ParityArgs),
     /// Provision the embedded moto (a pinned moto[server] in a virtual environment under the
     /// cache folder, $SMCONFORM_CACHE or ~/.cache/smconform) without running anything.
     Setup,
@@ -106,6 +111,42 @@ struct RunArgs {
     /// Upper bound on shrink attempts per divergence.
     #[arg(long, default_value_t = 500)]
     max_shrink: usize,
+    /// A divergence catalogue (e.g. fixtures/divergences/moto): divergences it holds are known,
+    /// the others new; entries the run does not meet are replayed to see whether they are fixed.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// With --baseline: fail on known divergences and fixed entries too, not only on new ones.
+    #[arg(long, requires = "baseline")]
+    strict: bool,
+    /// Reports to write into --out: json, junit, markdown (repeatable).
+    #[arg(long = "report", value_enum)]
+    reports: Vec<ReportKind>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ReportKind {
+    Json,
+    Junit,
+    Markdown,
+}
+
+#[derive(Args)]
+struct ParityArgs {
+    /// The folder holding one catalogue folder per target.
+    #[arg(long, default_value = "fixtures/divergences")]
+    catalogues: PathBuf,
+    /// Where the markdown table goes.
+    #[arg(long, default_value = "docs/parity.md")]
+    markdown: PathBuf,
+    /// Where the JSON table goes.
+    #[arg(long, default_value = "docs/parity.json")]
+    json: PathBuf,
+    /// Only check that the files are up to date (exit 1 if not).
+    #[arg(long)]
+    check: bool,
 }
 
 #[derive(Args)]
@@ -124,45 +165,27 @@ struct Failure {
 }
 
 fn usage(e: impl Into<anyhow::Error>) -> Failure {
-    Failure {
-        code: EXIT_USAGE,
-        error: e.into(),
-    }
+    Failure { code: EXIT_USAGE, error: e.into() }
 }
 
 fn target_failure(e: TargetError) -> Failure {
-    Failure {
-        code: EXIT_TARGET,
-        error: e.into(),
-    }
+    Failure { code: EXIT_TARGET, error: e.into() }
 }
 
 fn run_id() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!(
-        "{:08x}",
-        (nanos as u64 ^ ((std::process::id() as u64) << 32)) as u32
-    )
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{:08x}", (nanos as u64 ^ ((std::process::id() as u64) << 32)) as u32)
 }
 
 fn valid_prefix(p: &str) -> bool {
-    !p.is_empty()
-        && p.len() <= 64
-        && p.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
+    !p.is_empty() && p.len() <= 64 && p.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
 }
 
-fn parse_functions(
-    specs: &[String],
-) -> Result<std::collections::BTreeMap<String, FunctionBehaviour>, Failure> {
+fn parse_functions(specs: &[String]) -> Result<std::collections::BTreeMap<String, FunctionBehaviour>, Failure> {
     let mut out = std::collections::BTreeMap::new();
     for s in specs {
-        let (arn, b) = s
-            .split_once('=')
-            .ok_or_else(|| usage(anyhow::anyhow!("--function {s:?}: expected ARN=BEHAVIOUR")))?;
+        let (arn, b) =
+            s.split_once('=').ok_or_else(|| usage(anyhow::anyhow!("--function {s:?}: expected ARN=BEHAVIOUR")))?;
         let behaviour = FunctionBehaviour::parse(b)
             .ok_or_else(|| usage(anyhow::anyhow!("--function {s:?}: unknown behaviour {b:?}")))?;
         out.insert(arn.to_string(), behaviour);
@@ -174,9 +197,7 @@ fn parse_functions(
 fn check_target_args(t: &TargetArgs) -> Result<String, Failure> {
     if let Some(p) = &t.name_prefix {
         if !valid_prefix(p) {
-            return Err(usage(anyhow::anyhow!(
-                "--name-prefix {p:?}: use 1-64 of A-Z a-z 0-9 /_+=.@-"
-            )));
+            return Err(usage(anyhow::anyhow!("--name-prefix {p:?}: use 1-64 of A-Z a-z 0-9 /_+=.@-")));
         }
     }
     match t.target {
@@ -192,35 +213,24 @@ fn check_target_args(t: &TargetArgs) -> Result<String, Failure> {
                 )));
             }
             if t.endpoint_url.is_some() {
-                return Err(usage(anyhow::anyhow!(
-                    "--endpoint-url is for --target endpoint, not aws"
-                )));
+                return Err(usage(anyhow::anyhow!("--endpoint-url is for --target endpoint, not aws")));
             }
         }
         TargetKind::Endpoint => {
             if t.endpoint_url.is_none() {
-                return Err(usage(anyhow::anyhow!(
-                    "--target endpoint needs --endpoint-url URL"
-                )));
+                return Err(usage(anyhow::anyhow!("--target endpoint needs --endpoint-url URL")));
             }
         }
         TargetKind::Moto | TargetKind::Model => {
             if t.endpoint_url.is_some() {
-                return Err(usage(anyhow::anyhow!(
-                    "--endpoint-url only goes with --target endpoint"
-                )));
+                return Err(usage(anyhow::anyhow!("--endpoint-url only goes with --target endpoint")));
             }
             if !t.functions.is_empty() {
-                return Err(usage(anyhow::anyhow!(
-                    "--function only goes with --target endpoint or aws"
-                )));
+                return Err(usage(anyhow::anyhow!("--function only goes with --target endpoint or aws")));
             }
         }
     }
-    let base = t
-        .name_prefix
-        .clone()
-        .unwrap_or_else(|| "smconform-".to_string());
+    let base = t.name_prefix.clone().unwrap_or_else(|| "smconform-".to_string());
     Ok(format!("{base}{}-", run_id()))
 }
 
@@ -230,10 +240,7 @@ async fn build_target(t: &TargetArgs) -> Result<Arc<dyn Target>, Failure> {
     Ok(match t.target {
         TargetKind::Model => Arc::new(ModelTarget::new()),
         TargetKind::Moto => {
-            let options = MotoOptions {
-                operation_timeout: timeout,
-                ..MotoOptions::default()
-            };
+            let options = MotoOptions { operation_timeout: timeout, ..MotoOptions::default() };
             Arc::new(MotoTarget::start(options).await.map_err(target_failure)?)
         }
         TargetKind::Endpoint | TargetKind::Aws => {
@@ -246,9 +253,7 @@ async fn build_target(t: &TargetArgs) -> Result<Arc<dyn Target>, Failure> {
                 None => "aws".to_string(),
             };
             let target = EndpointTarget::new(config).await.map_err(target_failure)?;
-            preflight(&target, t.endpoint_url.as_deref().unwrap_or("AWS"))
-                .await
-                .map_err(target_failure)?;
+            preflight(&target, t.endpoint_url.as_deref().unwrap_or("AWS")).await.map_err(target_failure)?;
             Arc::new(target)
         }
     })
@@ -261,13 +266,9 @@ async fn preflight(target: &dyn Target, endpoint: &str) -> Result<(), TargetErro
         secret_id: "smconform-preflight-does-not-exist".into(),
     });
     match target.send(&probe).await {
-        Observed::Fault {
-            kind: FaultKind::Connection | FaultKind::Timeout,
-            detail,
-        } => Err(TargetError::Unreachable {
-            endpoint: endpoint.to_string(),
-            detail,
-        }),
+        Observed::Fault { kind: FaultKind::Connection | FaultKind::Timeout, detail } => {
+            Err(TargetError::Unreachable { endpoint: endpoint.to_string(), detail })
+        }
         _ => Ok(()),
     }
 }
@@ -294,16 +295,15 @@ async fn final_cleanup(target: &dyn Target, session: &Session) -> Vec<String> {
 async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
     let prefix = check_target_args(&args.target)?;
     if args.cases == 0 || args.steps == 0 || args.jobs == 0 {
-        return Err(usage(anyhow::anyhow!(
-            "--cases, --steps and --jobs must be at least 1"
-        )));
+        return Err(usage(anyhow::anyhow!("--cases, --steps and --jobs must be at least 1")));
     }
     let seed = args.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
     });
+    let baseline = match &args.baseline {
+        Some(dir) => Some(Catalogue::load(dir).map_err(usage)?),
+        None => None,
+    };
     let target = build_target(&args.target).await?;
     let session = Session::new(prefix);
     watch_interrupt(session.clone());
@@ -322,20 +322,157 @@ async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
         out_dir: args.out.clone(),
         max_shrink_iters: args.max_shrink,
     };
+    let progress = (!args.quiet).then(|| progress_bar(session.clone(), args.cases));
     let mut report = run(target.clone(), config, session.clone()).await;
-    report
-        .leaked
-        .extend(final_cleanup(&*target, &session).await);
+    if let Some(p) = progress {
+        p.abort();
+    }
+    let classified: Option<Classified> = match &baseline {
+        Some(cat) if !report.interrupted => Some(classify(&report, cat, &*target, &session).await),
+        _ => None,
+    };
+    report.leaked.extend(final_cleanup(&*target, &session).await);
     print!("{}", render_run(&report, seed));
+    if let (Some(cat), Some(c)) = (&baseline, &classified) {
+        print!("{}", render_baseline(&report, cat, c));
+    }
+    let summary = RunSummary { report: &report, seed, catalogue: baseline.as_ref(), classified: classified.as_ref() };
+    write_reports(&args.reports, &args.out, &summary).map_err(|e| Failure { code: EXIT_TARGET, error: e })?;
+    let divergent = match &classified {
+        Some(c) => c.failing(args.strict),
+        None => !report.found.is_empty(),
+    };
+    let faulted = match &classified {
+        Some(c) => !c.new_faults.is_empty(),
+        None => !report.faults.is_empty(),
+    };
     Ok(if report.interrupted {
         EXIT_INTERRUPTED
-    } else if !report.found.is_empty() {
+    } else if divergent {
         EXIT_DIVERGENT
-    } else if !report.faults.is_empty() || report.aborted.is_some() {
+    } else if faulted || report.aborted.is_some() {
         EXIT_TARGET
     } else {
         0
     })
+}
+
+fn render_baseline(report: &sm_harness::runner::RunReport, cat: &Catalogue, c: &Classified) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let fault_entries: std::collections::BTreeSet<&String> = c.known_faults.iter().map(|(_, id)| id).collect();
+    let _ = writeln!(
+        out,
+        "\nbaseline: {} known, {} new, {} known fault kind(s), {} new fault(s); of {} entries {} fixed, {} changed",
+        c.known.len(),
+        c.new.len(),
+        fault_entries.len(),
+        c.new_faults.len(),
+        cat.entries.len(),
+        c.fixed().len(),
+        c.changed().len()
+    );
+    for (i, id) in &c.known {
+        let _ = writeln!(out, "  known   {id}: {}", report.found[*i].signature);
+    }
+    for id in fault_entries {
+        let _ = writeln!(out, "  known   {id} (fault)");
+    }
+    for i in &c.new {
+        let f = &report.found[*i];
+        let _ = writeln!(out, "  NEW     {} ({})", f.signature, f.path.display());
+    }
+    for i in &c.new_faults {
+        let f = &report.faults[*i];
+        let _ = writeln!(
+            out,
+            "  NEW     fault {} {}: {}",
+            f.op,
+            f.kind.name(),
+            f.detail.chars().take(120).collect::<String>()
+        );
+    }
+    for id in c.fixed() {
+        let _ = writeln!(out, "  FIXED   {id}: its reproduction no longer diverges (fixed upstream: remove the entry)");
+    }
+    for (id, what) in c.changed() {
+        let _ = writeln!(out, "  CHANGED {id}: now {what}");
+    }
+    out
+}
+
+fn write_reports(kinds: &[ReportKind], out: &std::path::Path, s: &RunSummary) -> anyhow::Result<()> {
+    for kind in kinds {
+        let format = match kind {
+            ReportKind::Json => ReportFormat::Json,
+            ReportKind::Junit => ReportFormat::Junit,
+            ReportKind::Markdown => ReportFormat::Markdown,
+        };
+        let text = match format {
+            ReportFormat::Json => serde_json::to_string_pretty(&export::json_report(s))? + "\n",
+            ReportFormat::Junit => export::junit_report(s),
+            ReportFormat::Markdown => export::markdown_report(s),
+        };
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        let path = out.join(format.file_name());
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// A progress bar on stderr while a run goes, only when stderr is a terminal.
+fn progress_bar(session: Arc<Session>, cases: usize) -> tokio::task::JoinHandle<()> {
+    use std::io::IsTerminal as _;
+    tokio::spawn(async move {
+        if !std::io::stderr().is_terminal() {
+            return;
+        }
+        let bar = indicatif::ProgressBar::new(cases as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases {elapsed} (eta {eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        loop {
+            bar.set_position(session.cases_done());
+            if session.cases_done() >= cases as u64 {
+                bar.finish_and_clear();
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+}
+
+/// Targets with a divergence catalogue, and the rotation-function behaviours each can run.
+const CATALOGUED_TARGETS: &[(&str, &[FunctionBehaviour])] = &[("moto", moto::BEHAVIOURS)];
+
+fn cmd_parity(args: ParityArgs) -> Result<u8, Failure> {
+    let mut columns = Vec::new();
+    for (target, behaviours) in CATALOGUED_TARGETS {
+        let dir = args.catalogues.join(target);
+        let catalogue = if dir.exists() { Catalogue::load(&dir).map_err(usage)? } else { Catalogue::default() };
+        columns.push(parity::Column { target: target.to_string(), behaviours: behaviours.to_vec(), catalogue });
+    }
+    let markdown = parity::markdown(&columns);
+    let json = serde_json::to_string_pretty(&parity::json(&columns)).map_err(|e| usage(anyhow::anyhow!(e)))? + "\n";
+    if args.check {
+        let same = |p: &std::path::Path, text: &str| std::fs::read_to_string(p).is_ok_and(|t| t == text);
+        if same(&args.markdown, &markdown) && same(&args.json, &json) {
+            println!("{} and {} are up to date", args.markdown.display(), args.json.display());
+            return Ok(0);
+        }
+        eprintln!("{} or {} is out of date: run `cargo run -- parity`", args.markdown.display(), args.json.display());
+        return Ok(EXIT_DIVERGENT);
+    }
+    for (path, text) in [(&args.markdown, &markdown), (&args.json, &json)] {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| usage(anyhow::anyhow!("creating {}: {e}", dir.display())))?;
+        }
+        std::fs::write(path, text).map_err(|e| usage(anyhow::anyhow!("writing {}: {e}", path.display())))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(0)
 }
 
 async fn cmd_replay(args: ReplayArgs) -> Result<u8, Failure> {
@@ -343,7 +480,7 @@ async fn cmd_replay(args: ReplayArgs) -> Result<u8, Failure> {
     // Every trace is read and checked before anything is sent.
     let mut traces = Vec::new();
     for path in &args.traces {
-        let trace = Trace::load(path).map_err(usage)?;
+        let trace = catalogue::load_trace(path).map_err(usage)?;
         traces.push((path.clone(), trace));
     }
     let target = build_target(&args.target).await?;
@@ -354,10 +491,7 @@ async fn cmd_replay(args: ReplayArgs) -> Result<u8, Failure> {
         let r = replay(&*target, trace, &session).await;
         print!("{}", render_replay(&path.display().to_string(), &r));
         if !r.leaked.is_empty() {
-            eprintln!(
-                "WARNING: could not delete these secrets: {}",
-                r.leaked.join(", ")
-            );
+            eprintln!("WARNING: could not delete these secrets: {}", r.leaked.join(", "));
         }
         if r.fault.is_some() {
             faulted += 1;
@@ -397,10 +531,7 @@ async fn cmd_setup() -> Result<u8, Failure> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the runtime")
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")
     {
         Ok(r) => r,
         Err(e) => {
@@ -413,6 +544,7 @@ fn main() -> ExitCode {
             Command::Run(a) => cmd_run(a).await,
             Command::Replay(a) => cmd_replay(a).await,
             Command::Setup => cmd_setup().await,
+            Command::Parity(a) => cmd_parity(a),
         }
     });
     match result {

@@ -8,10 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn smconform(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_smconform"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_smconform")).args(args).output().expect("the binary runs")
 }
 
 fn fixtures() -> Vec<PathBuf> {
@@ -44,27 +41,14 @@ fn stdout(o: &Output) -> String {
 #[test]
 fn edge_case_traces_replay_cleanly_against_the_model() {
     let files = fixtures();
-    assert!(
-        files.len() >= 8,
-        "expected the edge-case traces, found {files:?}"
-    );
+    assert!(files.len() >= 8, "expected the edge-case traces, found {files:?}");
     let mut args = vec!["replay", "--target", "model"];
     let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
     args.extend(names.iter().map(String::as_str));
     let out = smconform(&args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
     assert!(
-        stdout(&out).contains(&format!(
-            "{} trace(s): {} passed, 0 failed",
-            files.len(),
-            files.len()
-        )),
+        stdout(&out).contains(&format!("{} trace(s): {} passed, 0 failed", files.len(), files.len())),
         "{}",
         stdout(&out)
     );
@@ -83,9 +67,7 @@ fn a_wrong_expectation_fails_and_names_the_step() {
     assert!(text.contains("FAIL"), "{text}");
     assert!(text.contains("2. GetSecretValue"), "{text}");
     assert!(
-        text.contains(
-            "vs expect: DIFFERS (SecretString: expected \"not-v0\", got \"v0\"); vs model: ok"
-        ),
+        text.contains("vs expect: DIFFERS (SecretString: expected \"not-v0\", got \"v0\"); vs model: ok"),
         "{text}"
     );
 }
@@ -110,15 +92,8 @@ fn bad_trace_files_exit_2_with_one_line(#[case] text: &str, #[case] message: &st
     let out = smconform(&["replay", "--target", "model", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
-    assert_eq!(
-        err.trim_end().lines().count(),
-        1,
-        "one line expected: {err}"
-    );
-    assert!(
-        err.contains(message) && err.contains(path.to_str().unwrap()),
-        "{err}"
-    );
+    assert_eq!(err.trim_end().lines().count(), 1, "one line expected: {err}");
+    assert!(err.contains(message) && err.contains(path.to_str().unwrap()), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
 
@@ -141,43 +116,17 @@ fn bad_usage_exits_2(#[case] args: &[&str], #[case] message: &str) {
 #[test]
 fn an_unreachable_endpoint_exits_3_with_one_line() {
     // Port 9 (discard) on loopback: nothing listens there in the test environment.
-    let out = smconform(&[
-        "run",
-        "--target",
-        "endpoint",
-        "--endpoint-url",
-        "http://127.0.0.1:9",
-        "--cases",
-        "3",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    let out = smconform(&["run", "--target", "endpoint", "--endpoint-url", "http://127.0.0.1:9", "--cases", "3"]);
+    assert_eq!(out.status.code(), Some(3), "{}{}", stdout(&out), stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("unreachable"), "{err}");
-    assert_eq!(
-        err.lines().filter(|l| l.starts_with("error:")).count(),
-        1,
-        "{err}"
-    );
+    assert_eq!(err.lines().filter(|l| l.starts_with("error:")).count(), 1, "{err}");
 }
 
 #[test]
 fn a_model_run_reports_zero_divergences_and_its_coverage() {
-    let out = smconform(&[
-        "run", "--target", "model", "--cases", "50", "--steps", "20", "--seed", "5",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    let out = smconform(&["run", "--target", "model", "--cases", "50", "--steps", "20", "--seed", "5"]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("target model: 50 cases run"), "{text}");
     assert!(text.contains("0 divergence(s), 0 fault(s)"), "{text}");

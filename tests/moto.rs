@@ -10,26 +10,12 @@ use std::sync::Arc;
 
 #[test]
 fn a_moto_run_finds_shrunk_replayable_divergences() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
-        let moto: Arc<dyn Target> = Arc::new(
-            MotoTarget::start(MotoOptions::default())
-                .await
-                .expect("moto starts"),
-        );
+        let moto: Arc<dyn Target> = Arc::new(MotoTarget::start(MotoOptions::default()).await.expect("moto starts"));
         let out = std::env::temp_dir().join(format!("smconform-moto-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out);
-        let config = RunConfig {
-            cases: 80,
-            steps: 20,
-            seed: 11,
-            jobs: 4,
-            out_dir: out.clone(),
-            max_shrink_iters: 300,
-        };
+        let config = RunConfig { cases: 80, steps: 20, seed: 11, jobs: 4, out_dir: out.clone(), max_shrink_iters: 300 };
         let session = Session::new("smconform-test-");
         let report = run(moto.clone(), config, session.clone()).await;
         assert!(report.aborted.is_none(), "{:?}", report.aborted);
@@ -37,39 +23,20 @@ fn a_moto_run_finds_shrunk_replayable_divergences() {
         assert!(
             report.found.len() >= 3,
             "expected several moto divergences, found {:?}",
-            report
-                .found
-                .iter()
-                .map(|f| &f.signature)
-                .collect::<Vec<_>>()
+            report.found.iter().map(|f| &f.signature).collect::<Vec<_>>()
         );
         for f in &report.found {
-            assert!(
-                f.trace.steps.len() <= f.original_steps,
-                "{}: not shrunk",
-                f.signature
-            );
-            assert_eq!(
-                f.step,
-                f.trace.steps.len(),
-                "{}: a reproduction ends at its divergence",
-                f.signature
-            );
+            assert!(f.trace.steps.len() <= f.original_steps, "{}: not shrunk", f.signature);
+            assert_eq!(f.step, f.trace.steps.len(), "{}: a reproduction ends at its divergence", f.signature);
             assert!(f.path.exists(), "{} was not written", f.path.display());
 
             // Against moto the trace diverges again, at the same step and in the same way.
             let again = replay(&*moto, &f.trace, &session).await;
             assert!(again.fault.is_none(), "{}: {:?}", f.signature, again.fault);
-            let first_model_failure = again
-                .steps
-                .iter()
-                .position(|s| matches!(s.model_check, Some(Err(_))));
-            let at = first_model_failure
-                .unwrap_or_else(|| panic!("{}: did not diverge again", f.signature));
-            let Some(Err(mismatch)) = &again.steps[at].model_check else {
-                unreachable!()
-            };
-            let replayed = signature(&again.steps[at].request, mismatch);
+            let first_model_failure = again.steps.iter().position(|s| matches!(s.model_check, Some(Err(_))));
+            let at = first_model_failure.unwrap_or_else(|| panic!("{}: did not diverge again", f.signature));
+            let Some(Err(mismatch)) = &again.steps[at].model_check else { unreachable!() };
+            let replayed = signature(&again.steps[at].request, mismatch, again.steps[at].model_outcome.as_ref());
             // A trace may show a divergent read before the one it was shrunk for; the one it was
             // shrunk for is its last step.
             let last = again.steps.last().expect("steps");
@@ -78,24 +45,13 @@ fn a_moto_run_finds_shrunk_replayable_divergences() {
                 assert_eq!(replayed, f.signature);
                 continue;
             };
-            assert_eq!(signature(&last.request, last_mismatch), f.signature);
-            assert!(
-                matches!(last.expect_check, Some(Err(_))),
-                "{}: the expect should fail too",
-                f.signature
-            );
+            assert_eq!(signature(&last.request, last_mismatch, last.model_outcome.as_ref()), f.signature);
+            assert!(matches!(last.expect_check, Some(Err(_))), "{}: the expect should fail too", f.signature);
 
             // Against the model, every step is what the model allows.
             let model = ModelTarget::new();
             let clean = replay(&model, &f.trace, &session).await;
-            assert!(
-                clean
-                    .steps
-                    .iter()
-                    .all(|s| matches!(s.model_check, Some(Ok(())))),
-                "{}",
-                f.signature
-            );
+            assert!(clean.steps.iter().all(|s| matches!(s.model_check, Some(Ok(())))), "{}", f.signature);
         }
     });
 }

@@ -27,10 +27,7 @@ impl Coverage {
         *self.requests.entry(request.op().to_string()).or_default() += 1;
         if let Some(o) = outcome {
             let result = o.error_code().unwrap_or("ok").to_string();
-            *self
-                .outcomes
-                .entry((request.op().to_string(), result))
-                .or_default() += 1;
+            *self.outcomes.entry((request.op().to_string(), result)).or_default() += 1;
             for r in &o.rules {
                 *self.rules.entry(r.id).or_default() += 1;
             }
@@ -46,30 +43,17 @@ impl Coverage {
                 }
             };
             mark("stalled AWSPENDING", secrets().any(is_stalled));
-            mark(
-                "empty pending version",
-                secrets().any(|s| s.versions.values().any(|v| v.value.is_none())),
-            );
-            mark(
-                "deprecated version",
-                secrets().any(|s| s.versions.values().any(|v| v.is_deprecated())),
-            );
+            mark("empty pending version", secrets().any(|s| s.versions.values().any(|v| v.value.is_none())));
+            mark("deprecated version", secrets().any(|s| s.versions.values().any(|v| v.is_deprecated())));
             mark(
                 "custom label",
                 secrets().any(|s| {
-                    s.versions.values().any(|v| {
-                        v.labels
-                            .iter()
-                            .any(|l| !l.starts_with("AWS") || l == "AWSSOMETHING")
-                    })
+                    s.versions.values().any(|v| v.labels.iter().any(|l| !l.starts_with("AWS") || l == "AWSSOMETHING"))
                 }),
             );
             mark("scheduled for deletion", secrets().any(|s| s.deleted));
             mark("rotation completed", secrets().any(|s| s.rotation.rotated));
-            mark(
-                "rotation cancelled",
-                secrets().any(|s| s.rotation.enabled == Some(false)),
-            );
+            mark("rotation cancelled", secrets().any(|s| s.rotation.enabled == Some(false)));
         }
     }
 
@@ -99,12 +83,8 @@ impl Coverage {
         let mut out = String::new();
         let _ = writeln!(out, "requests by operation:");
         for (op, n) in &self.requests {
-            let results: Vec<String> = self
-                .outcomes
-                .iter()
-                .filter(|((o, _), _)| o == op)
-                .map(|((_, r), c)| format!("{r} {c}"))
-                .collect();
+            let results: Vec<String> =
+                self.outcomes.iter().filter(|((o, _), _)| o == op).map(|((_, r), c)| format!("{r} {c}")).collect();
             let _ = writeln!(out, "  {op:<26} {n:>6}  ({})", results.join(", "));
         }
         let _ = writeln!(out, "states reached (steps after which it held):");
@@ -113,15 +93,9 @@ impl Coverage {
         }
         let fired = self.rules.len();
         let total = sm_model::rules::ALL.len();
-        let _ = writeln!(
-            out,
-            "model rules that decided an outcome: {fired} of {total}"
-        );
-        let unfired: Vec<&str> = sm_model::rules::ALL
-            .iter()
-            .map(|r| r.id)
-            .filter(|id| !self.rules.contains_key(id))
-            .collect();
+        let _ = writeln!(out, "model rules that decided an outcome: {fired} of {total}");
+        let unfired: Vec<&str> =
+            sm_model::rules::ALL.iter().map(|r| r.id).filter(|id| !self.rules.contains_key(id)).collect();
         if !unfired.is_empty() {
             let _ = writeln!(out, "  never exercised: {}", unfired.join(", "));
         }

@@ -6,25 +6,16 @@
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 use sm_model::request::{
-    CreateSecret, DeleteSecret, GetSecretValue, ListSecretVersionIds, PutSecretValue, RotateSecret,
-    RotationRules, SecretIdOnly, UpdateSecret, UpdateSecretVersionStage,
+    CreateSecret, DeleteSecret, GetSecretValue, ListSecretVersionIds, PutSecretValue, RotateSecret, RotationRules,
+    SecretIdOnly, UpdateSecret, UpdateSecretVersionStage,
 };
-use sm_model::{
-    Blob, FunctionBehaviour, Model, Request, SecretValue, AWSCURRENT, AWSPENDING, AWSPREVIOUS,
-};
+use sm_model::{Blob, FunctionBehaviour, Model, Request, SecretValue, AWSCURRENT, AWSPENDING, AWSPREVIOUS};
 use std::collections::BTreeMap;
 
 /// Logical secret names a case uses.
 pub const SECRETS: [&str; 3] = ["s0", "s1", "s2"];
 /// Labels generation picks from.
-pub const LABELS: [&str; 6] = [
-    AWSCURRENT,
-    AWSPREVIOUS,
-    AWSPENDING,
-    "custom1",
-    "custom2",
-    "AWSSOMETHING",
-];
+pub const LABELS: [&str; 6] = [AWSCURRENT, AWSPREVIOUS, AWSPENDING, "custom1", "custom2", "AWSSOMETHING"];
 const STRINGS: [&str; 3] = ["v0", "v1", "v2"];
 const BINARIES: [&[u8]; 2] = [b"\x00\x01bin", b"\xffbin2"];
 const DAYS: [i64; 6] = [7, 1, 30, 1000, 0, 1001];
@@ -99,58 +90,17 @@ pub enum DeleteMode {
 /// An abstract request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
-    Describe {
-        s: u8,
-    },
-    Get {
-        s: u8,
-        sel: GetSel,
-    },
-    List {
-        s: u8,
-        include_deprecated: bool,
-    },
-    Create {
-        s: u8,
-        value: Option<ValueSel>,
-        token: TokenSel,
-        description: bool,
-    },
-    Put {
-        s: u8,
-        value: Option<ValueSel>,
-        token: TokenSel,
-        stages: Option<Vec<u8>>,
-    },
-    Update {
-        s: u8,
-        value: Option<ValueSel>,
-        token: TokenSel,
-        description: bool,
-    },
-    Stage {
-        s: u8,
-        label: u8,
-        remove: Option<u8>,
-        move_to: Option<u8>,
-    },
-    Rotate {
-        s: u8,
-        function: Option<u8>,
-        rules: Option<RulesSel>,
-        immediately: Option<bool>,
-        token: TokenSel,
-    },
-    Cancel {
-        s: u8,
-    },
-    Delete {
-        s: u8,
-        mode: DeleteMode,
-    },
-    Restore {
-        s: u8,
-    },
+    Describe { s: u8 },
+    Get { s: u8, sel: GetSel },
+    List { s: u8, include_deprecated: bool },
+    Create { s: u8, value: Option<ValueSel>, token: TokenSel, description: bool },
+    Put { s: u8, value: Option<ValueSel>, token: TokenSel, stages: Option<Vec<u8>> },
+    Update { s: u8, value: Option<ValueSel>, token: TokenSel, description: bool },
+    Stage { s: u8, label: u8, remove: Option<u8>, move_to: Option<u8> },
+    Rotate { s: u8, function: Option<u8>, rules: Option<RulesSel>, immediately: Option<bool>, token: TokenSel },
+    Cancel { s: u8 },
+    Delete { s: u8, mode: DeleteMode },
+    Restore { s: u8 },
 }
 
 /// A secret: resolved against the secrets that exist when the step runs (see [`Resolver::resolve`]).
@@ -185,14 +135,10 @@ fn rules() -> impl Strategy<Value = RulesSel> {
         4 => (0u8..SCHEDULES.len() as u8).prop_map(RulesSel::Schedule),
         1 => Just(RulesSel::DaysAndSchedule),
     ];
-    (
-        base,
-        proptest::option::weighted(0.25, 0u8..DURATIONS.len() as u8),
-    )
-        .prop_map(|(b, d)| match d {
-            Some(d) => RulesSel::WithDuration(Box::new(b), d),
-            None => b,
-        })
+    (base, proptest::option::weighted(0.25, 0u8..DURATIONS.len() as u8)).prop_map(|(b, d)| match d {
+        Some(d) => RulesSel::WithDuration(Box::new(b), d),
+        None => b,
+    })
 }
 
 /// The strategy for one operation. `omit_token`: whether the target can send a request without a
@@ -205,10 +151,7 @@ pub fn op(omit_token: bool) -> BoxedStrategy<Op> {
         2 => (any::<u8>(), any::<u8>()).prop_map(|(v, l)| GetSel::Both(v, l)),
         1 => Just(GetSel::UnknownVersion),
     ];
-    let stages = proptest::option::weighted(
-        0.5,
-        proptest::collection::vec(0u8..LABELS.len() as u8, 1..3),
-    );
+    let stages = proptest::option::weighted(0.5, proptest::collection::vec(0u8..LABELS.len() as u8, 1..3));
     let delete = prop_oneof![
         3 => Just(DeleteMode::Default),
         2 => (0u8..4).prop_map(DeleteMode::Window),
@@ -243,10 +186,7 @@ pub fn sequence(max_steps: usize, omit_token: bool) -> BoxedStrategy<Vec<Op>> {
 
 /// The ARN generation uses for a rotation function with `behaviour`.
 pub fn function_arn(behaviour: FunctionBehaviour) -> String {
-    format!(
-        "arn:aws:lambda:us-east-1:123456789012:function:smconform-{}",
-        behaviour.name()
-    )
+    format!("arn:aws:lambda:us-east-1:123456789012:function:smconform-{}", behaviour.name())
 }
 
 /// Per-case context for resolving [`Op`]s into requests.
@@ -263,11 +203,7 @@ impl Resolver {
         let functions: BTreeMap<String, FunctionBehaviour> =
             behaviours.iter().map(|b| (function_arn(*b), *b)).collect();
         let arns = behaviours.iter().map(|b| function_arn(*b)).collect();
-        Resolver {
-            functions,
-            arns,
-            next_token: 0,
-        }
+        Resolver { functions, arns, next_token: 0 }
     }
 
     fn fresh_token(&mut self) -> String {
@@ -309,18 +245,10 @@ impl Resolver {
         }
     }
 
-    fn value(
-        state: &Model,
-        s: &str,
-        token: Option<&str>,
-        v: &ValueSel,
-    ) -> (Option<String>, Option<Blob>) {
+    fn value(state: &Model, s: &str, token: Option<&str>, v: &ValueSel) -> (Option<String>, Option<Blob>) {
         match v {
             ValueSel::Text(i) => (Some(STRINGS[*i as usize % STRINGS.len()].to_string()), None),
-            ValueSel::Binary(i) => (
-                None,
-                Some(Blob(BINARIES[*i as usize % BINARIES.len()].to_vec())),
-            ),
+            ValueSel::Binary(i) => (None, Some(Blob(BINARIES[*i as usize % BINARIES.len()].to_vec()))),
             ValueSel::SameAsReused => {
                 let existing = token
                     .and_then(|t| state.secrets.get(s).and_then(|x| x.versions.get(t)))
@@ -331,20 +259,16 @@ impl Resolver {
                     None => (Some(STRINGS[0].to_string()), None),
                 }
             }
-            ValueSel::Both => (
-                Some(STRINGS[0].to_string()),
-                Some(Blob(BINARIES[0].to_vec())),
-            ),
+            ValueSel::Both => (Some(STRINGS[0].to_string()), Some(Blob(BINARIES[0].to_vec()))),
             ValueSel::Empty => (Some(String::new()), None),
         }
     }
 
     fn rules(r: &RulesSel) -> RotationRules {
         match r {
-            RulesSel::Days(i) => RotationRules {
-                automatically_after_days: Some(DAYS[*i as usize % DAYS.len()]),
-                ..Default::default()
-            },
+            RulesSel::Days(i) => {
+                RotationRules { automatically_after_days: Some(DAYS[*i as usize % DAYS.len()]), ..Default::default() }
+            }
             RulesSel::Schedule(i) => RotationRules {
                 schedule_expression: Some(SCHEDULES[*i as usize % SCHEDULES.len()].to_string()),
                 ..Default::default()
@@ -354,10 +278,9 @@ impl Resolver {
                 schedule_expression: Some(SCHEDULES[0].to_string()),
                 ..Default::default()
             },
-            RulesSel::WithDuration(b, d) => RotationRules {
-                duration: Some(DURATIONS[*d as usize % DURATIONS.len()].to_string()),
-                ..Self::rules(b)
-            },
+            RulesSel::WithDuration(b, d) => {
+                RotationRules { duration: Some(DURATIONS[*d as usize % DURATIONS.len()].to_string()), ..Self::rules(b) }
+            }
         }
     }
 
@@ -382,25 +305,13 @@ impl Resolver {
                     GetSel::Both(v, l) => (Some(Self::version(state, &n, *v)), Some(label(l))),
                     GetSel::UnknownVersion => (Some(UNKNOWN_VERSION.to_string()), None),
                 };
-                Request::GetSecretValue(GetSecretValue {
-                    secret_id: n,
-                    version_id,
-                    version_stage,
-                })
+                Request::GetSecretValue(GetSecretValue { secret_id: n, version_id, version_stage })
             }
-            Op::List {
-                s,
-                include_deprecated,
-            } => Request::ListSecretVersionIds(ListSecretVersionIds {
+            Op::List { s, include_deprecated } => Request::ListSecretVersionIds(ListSecretVersionIds {
                 secret_id: name(s),
                 include_deprecated: Some(*include_deprecated).filter(|b| *b),
             }),
-            Op::Create {
-                s,
-                value,
-                token,
-                description,
-            } => {
+            Op::Create { s, value, token, description } => {
                 // Any name of the case: creating an existing one is the rarer, conflicting case.
                 let n = SECRETS[*s as usize % SECRETS.len()].to_string();
                 let t = self.token(state, &n, token);
@@ -416,12 +327,7 @@ impl Resolver {
                     secret_binary,
                 })
             }
-            Op::Put {
-                s,
-                value,
-                token,
-                stages,
-            } => {
+            Op::Put { s, value, token, stages } => {
                 let n = name(s);
                 let t = self.token(state, &n, token);
                 let (secret_string, secret_binary) = match value {
@@ -447,12 +353,7 @@ impl Resolver {
                     rotation_token: None,
                 })
             }
-            Op::Update {
-                s,
-                value,
-                token,
-                description,
-            } => {
+            Op::Update { s, value, token, description } => {
                 let n = name(s);
                 let t = self.token(state, &n, token);
                 let (secret_string, secret_binary) = match value {
@@ -467,20 +368,11 @@ impl Resolver {
                     secret_binary,
                 })
             }
-            Op::Stage {
-                s,
-                label: l,
-                remove,
-                move_to,
-            } => {
+            Op::Stage { s, label: l, remove, move_to } => {
                 let n = name(s);
                 let stage = label(l);
                 // RemoveFromVersionId usually names the label's holder, so moves succeed often.
-                let holder = state
-                    .secrets
-                    .get(&n)
-                    .and_then(|x| x.holder(&stage))
-                    .map(str::to_string);
+                let holder = state.secrets.get(&n).and_then(|x| x.holder(&stage)).map(str::to_string);
                 let remove_from_version_id = remove.map(|r| match (&holder, r % 4) {
                     (Some(h), 0..=2) => h.clone(),
                     _ => Self::version(state, &n, r),
@@ -493,13 +385,7 @@ impl Resolver {
                     move_to_version_id,
                 })
             }
-            Op::Rotate {
-                s,
-                function,
-                rules,
-                immediately,
-                token,
-            } => {
+            Op::Rotate { s, function, rules, immediately, token } => {
                 let n = name(s);
                 let t = match token {
                     // A reused token would name an existing version; rotations want fresh ones mostly.
@@ -507,9 +393,7 @@ impl Resolver {
                     other => self.token(state, &n, other),
                 };
                 let rotation_lambda_arn = match function {
-                    Some(f) if !self.arns.is_empty() => {
-                        Some(self.arns[*f as usize % self.arns.len()].clone())
-                    }
+                    Some(f) if !self.arns.is_empty() => Some(self.arns[*f as usize % self.arns.len()].clone()),
                     _ => None,
                 };
                 Request::RotateSecret(RotateSecret {

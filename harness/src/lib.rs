@@ -2,10 +2,14 @@
 //! compares every response with the reference model (`sm-model`), and shrinks divergences to
 //! minimal reproductions written as `smconform-trace/1` files.
 
+pub mod baseline;
+pub mod catalogue;
 pub mod coverage;
+pub mod export;
 pub mod generate;
 pub mod matcher;
 pub mod naming;
+pub mod parity;
 pub mod report;
 pub mod runner;
 pub mod target;

@@ -21,11 +21,7 @@ pub enum Mismatch {
     /// Same code, different message.
     Message { expected: String, observed: String },
     /// A response member differs: `path` names it.
-    Field {
-        path: String,
-        expected: String,
-        observed: String,
-    },
+    Field { path: String, expected: String, observed: String },
 }
 
 impl Mismatch {
@@ -36,11 +32,7 @@ impl Mismatch {
             Mismatch::Kind { .. } => "kind".into(),
             Mismatch::Code { .. } => "code".into(),
             Mismatch::Message { .. } => "message".into(),
-            Mismatch::Field {
-                path,
-                expected,
-                observed,
-            } => {
+            Mismatch::Field { path, expected, observed } => {
                 let how = if expected == "absent" {
                     "unexpected"
                 } else if observed == "absent" {
@@ -66,11 +58,7 @@ impl fmt::Display for Mismatch {
             Mismatch::Message { expected, observed } => {
                 write!(f, "error message: expected {expected:?}, got {observed:?}")
             }
-            Mismatch::Field {
-                path,
-                expected,
-                observed,
-            } => {
+            Mismatch::Field { path, expected, observed } => {
                 write!(f, "{path}: expected {expected}, got {observed}")
             }
         }
@@ -99,27 +87,19 @@ pub fn check(expected: &Expect, observed: &Observed) -> Result<(), Mismatch> {
         (Expect::Ok(want), Observed::Ok(got)) => fields("", want, Some(got)),
         (Expect::Err(e), Observed::Error { code, message, .. }) => {
             if &e.code != code {
-                Err(Mismatch::Code {
-                    expected: e.code.clone(),
-                    observed: code.clone(),
-                })
+                Err(Mismatch::Code { expected: e.code.clone(), observed: code.clone() })
             } else if e.message_known && &e.message != message {
-                Err(Mismatch::Message {
-                    expected: e.message.clone(),
-                    observed: message.clone(),
-                })
+                Err(Mismatch::Message { expected: e.message.clone(), observed: message.clone() })
             } else {
                 Ok(())
             }
         }
-        (Expect::Ok(_), other) => Err(Mismatch::Kind {
-            expected: "success".into(),
-            observed: describe_observed(other),
-        }),
-        (Expect::Err(e), other) => Err(Mismatch::Kind {
-            expected: format!("error {}", e.code),
-            observed: describe_observed(other),
-        }),
+        (Expect::Ok(_), other) => {
+            Err(Mismatch::Kind { expected: "success".into(), observed: describe_observed(other) })
+        }
+        (Expect::Err(e), other) => {
+            Err(Mismatch::Kind { expected: format!("error {}", e.code), observed: describe_observed(other) })
+        }
     }
 }
 
@@ -132,11 +112,7 @@ fn join(path: &str, key: &str) -> String {
 }
 
 fn field_err(path: &str, want: &Value, got: Option<&Value>) -> Mismatch {
-    Mismatch::Field {
-        path: path.to_string(),
-        expected: show(Some(want)),
-        observed: show(got),
-    }
+    Mismatch::Field { path: path.to_string(), expected: show(Some(want)), observed: show(got) }
 }
 
 /// Subset match of `want` (an object) against `got`.
@@ -161,9 +137,7 @@ fn value(path: &str, want: &Value, got: Option<&Value>) -> Result<(), Mismatch> 
         (Value::Null, Some(_)) => Err(field_err(path, want, got)),
         (_, None) => Err(field_err(path, want, got)),
         (Value::String(s), Some(_)) if s == ANY => Ok(()),
-        (Value::Array(w), Some(Value::Array(g)))
-            if key == "VersionStages" || key == "KmsKeyIds" =>
-        {
+        (Value::Array(w), Some(Value::Array(g))) if key == "VersionStages" || key == "KmsKeyIds" => {
             if string_set(w) == string_set(g) {
                 Ok(())
             } else {
@@ -171,9 +145,7 @@ fn value(path: &str, want: &Value, got: Option<&Value>) -> Result<(), Mismatch> 
             }
         }
         (Value::Array(w), Some(Value::Array(g))) if key == "Versions" => versions(path, w, g),
-        (Value::Object(w), Some(Value::Object(g))) if key == "VersionIdsToStages" => {
-            map_of_sets(path, w, g)
-        }
+        (Value::Object(w), Some(Value::Object(g))) if key == "VersionIdsToStages" => map_of_sets(path, w, g),
         (Value::Object(_), Some(_)) => fields(path, want, got),
         (Value::Number(a), Some(Value::Number(b))) => {
             if a.as_f64() == b.as_f64() {
@@ -188,14 +160,7 @@ fn value(path: &str, want: &Value, got: Option<&Value>) -> Result<(), Mismatch> 
 }
 
 fn string_set(values: &[Value]) -> BTreeSet<String> {
-    values
-        .iter()
-        .map(|v| {
-            v.as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| v.to_string())
-        })
-        .collect()
+    values.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect()
 }
 
 fn version_id(v: &Value) -> Option<&str> {
@@ -208,11 +173,7 @@ fn versions(path: &str, want: &[Value], got: &[Value]) -> Result<(), Mismatch> {
     let got_ids: BTreeSet<&str> = got.iter().filter_map(version_id).collect();
     if let Some(extra) = got_ids.difference(&want_ids).next() {
         let g = got.iter().find(|g| version_id(g) == Some(extra));
-        return Err(Mismatch::Field {
-            path: format!("{path}[{extra}]"),
-            expected: "absent".into(),
-            observed: show(g),
-        });
+        return Err(Mismatch::Field { path: format!("{path}[{extra}]"), expected: "absent".into(), observed: show(g) });
     }
     if let Some(missing) = want_ids.difference(&got_ids).next() {
         let w = want.iter().find(|w| version_id(w) == Some(missing));
@@ -231,20 +192,9 @@ fn versions(path: &str, want: &[Value], got: &[Value]) -> Result<(), Mismatch> {
 }
 
 /// `VersionIdsToStages`: the same keys, each a set of labels.
-fn map_of_sets(
-    path: &str,
-    want: &Map<String, Value>,
-    got: &Map<String, Value>,
-) -> Result<(), Mismatch> {
+fn map_of_sets(path: &str, want: &Map<String, Value>, got: &Map<String, Value>) -> Result<(), Mismatch> {
     let as_sets = |m: &Map<String, Value>| -> Vec<(String, BTreeSet<String>)> {
-        m.iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    v.as_array().map(|a| string_set(a)).unwrap_or_default(),
-                )
-            })
-            .collect()
+        m.iter().map(|(k, v)| (k.clone(), v.as_array().map(|a| string_set(a)).unwrap_or_default())).collect()
     };
     let (want, got) = (as_sets(want), as_sets(got));
     if want == got {
@@ -282,15 +232,10 @@ mod tests {
         let want = Expect::Ok(json!({"VersionId": null, "CreatedDate": ANY}));
         assert!(check(&want, &ok(json!({"CreatedDate": 1.5}))).is_ok());
         assert_eq!(
-            check(&want, &ok(json!({"CreatedDate": 1.5, "VersionId": "x"})))
-                .unwrap_err()
-                .aspect(),
+            check(&want, &ok(json!({"CreatedDate": 1.5, "VersionId": "x"}))).unwrap_err().aspect(),
             "field VersionId unexpected"
         );
-        assert_eq!(
-            check(&want, &ok(json!({}))).unwrap_err().aspect(),
-            "field CreatedDate missing"
-        );
+        assert_eq!(check(&want, &ok(json!({}))).unwrap_err().aspect(), "field CreatedDate missing");
     }
 
     #[test]
@@ -301,35 +246,17 @@ mod tests {
         let good = json!({"Versions": [{"VersionId": "b"}, {"VersionId": "a", "VersionStages": ["x", "AWSCURRENT"]}]});
         assert!(check(&want, &ok(good)).is_ok());
         let extra = json!({"Versions": [{"VersionId": "b"}, {"VersionId": "a", "VersionStages": ["x", "AWSCURRENT"]}, {"VersionId": "c"}]});
-        assert_eq!(
-            check(&want, &ok(extra)).unwrap_err().aspect(),
-            "field Versions[c] unexpected"
-        );
+        assert_eq!(check(&want, &ok(extra)).unwrap_err().aspect(), "field Versions[c] unexpected");
         let staged = json!({"Versions": [{"VersionId": "b", "VersionStages": []}, {"VersionId": "a", "VersionStages": ["x", "AWSCURRENT"]}]});
-        assert_eq!(
-            check(&want, &ok(staged)).unwrap_err().aspect(),
-            "field Versions[b].VersionStages unexpected"
-        );
+        assert_eq!(check(&want, &ok(staged)).unwrap_err().aspect(), "field Versions[b].VersionStages unexpected");
     }
 
     #[test]
     fn version_ids_to_stages_is_a_map_of_sets() {
         let want = Expect::Ok(json!({"VersionIdsToStages": {"a": ["AWSCURRENT", "AWSPENDING"]}}));
-        assert!(check(
-            &want,
-            &ok(json!({"VersionIdsToStages": {"a": ["AWSPENDING", "AWSCURRENT"]}}))
-        )
-        .is_ok());
-        assert!(check(
-            &want,
-            &ok(json!({"VersionIdsToStages": {"a": ["AWSCURRENT"]}}))
-        )
-        .is_err());
-        assert!(check(
-            &want,
-            &ok(json!({"VersionIdsToStages": {"a": ["AWSCURRENT", "AWSPENDING"], "b": []}}))
-        )
-        .is_err());
+        assert!(check(&want, &ok(json!({"VersionIdsToStages": {"a": ["AWSPENDING", "AWSCURRENT"]}}))).is_ok());
+        assert!(check(&want, &ok(json!({"VersionIdsToStages": {"a": ["AWSCURRENT"]}}))).is_err());
+        assert!(check(&want, &ok(json!({"VersionIdsToStages": {"a": ["AWSCURRENT", "AWSPENDING"], "b": []}}))).is_err());
     }
 
     #[test]
@@ -342,16 +269,9 @@ mod tests {
             status: Some(400),
         };
         assert!(check(&exact, &obs("gone")).is_ok());
-        assert_eq!(
-            check(&exact, &obs("other")).unwrap_err().aspect(),
-            "message"
-        );
+        assert_eq!(check(&exact, &obs("other")).unwrap_err().aspect(), "message");
         assert!(check(&loose, &obs("other")).is_ok());
-        let other = Observed::Error {
-            code: "InvalidRequestException".into(),
-            message: "gone".into(),
-            status: None,
-        };
+        let other = Observed::Error { code: "InvalidRequestException".into(), message: "gone".into(), status: None };
         assert_eq!(check(&exact, &other).unwrap_err().aspect(), "code");
         assert_eq!(check(&exact, &ok(json!({}))).unwrap_err().aspect(), "kind");
     }
@@ -362,9 +282,6 @@ mod tests {
         let got = json!({"RotationRules": {"ScheduleExpression": "rate(4 hours)", "AutomaticallyAfterDays": 1}});
         assert!(check(&want, &ok(got)).is_ok());
         let wrong = json!({"RotationRules": {"ScheduleExpression": "rate(5 hours)"}});
-        assert_eq!(
-            check(&want, &ok(wrong)).unwrap_err().aspect(),
-            "field RotationRules.ScheduleExpression differs"
-        );
+        assert_eq!(check(&want, &ok(wrong)).unwrap_err().aspect(), "field RotationRules.ScheduleExpression differs");
     }
 }

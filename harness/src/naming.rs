@@ -21,9 +21,7 @@ pub struct CaseNames {
 
 impl CaseNames {
     pub fn new(prefix: impl Into<String>) -> Self {
-        CaseNames {
-            prefix: prefix.into(),
-        }
+        CaseNames { prefix: prefix.into() }
     }
 
     /// The physical name of a logical one.
@@ -44,11 +42,7 @@ impl CaseNames {
         match v {
             Value::String(s) => Value::String(self.logical_str(&s)),
             Value::Array(a) => Value::Array(a.into_iter().map(|x| self.to_logical(x)).collect()),
-            Value::Object(o) => Value::Object(
-                o.into_iter()
-                    .map(|(k, x)| (k, self.to_logical(x)))
-                    .collect(),
-            ),
+            Value::Object(o) => Value::Object(o.into_iter().map(|(k, x)| (k, self.to_logical(x))).collect()),
             other => other,
         }
     }
@@ -89,9 +83,7 @@ fn strip_suffix(name: &str) -> &str {
     let bytes = name.as_bytes();
     if bytes.len() > 7
         && bytes[bytes.len() - 7] == b'-'
-        && bytes[bytes.len() - 6..]
-            .iter()
-            .all(u8::is_ascii_alphanumeric)
+        && bytes[bytes.len() - 6..].iter().all(u8::is_ascii_alphanumeric)
     {
         &name[..name.len() - 7]
     } else {
@@ -107,9 +99,7 @@ mod tests {
     fn arns_and_names_map_back() {
         let n = CaseNames::new("smc-ab12-c3-");
         assert_eq!(
-            n.logical_str(
-                "arn:aws:secretsmanager:us-east-1:123456789012:secret:smc-ab12-c3-s1-AbC123"
-            ),
+            n.logical_str("arn:aws:secretsmanager:us-east-1:123456789012:secret:smc-ab12-c3-s1-AbC123"),
             logical_arn("s1")
         );
         assert_eq!(n.logical_str("smc-ab12-c3-s1"), "s1");
@@ -118,10 +108,7 @@ mod tests {
             format!("already in use for a version of secret {}.", logical_arn("s0"))
         );
         // The model target reports the logical ARN of the physical name, without a suffix.
-        assert_eq!(
-            n.logical_str(&logical_arn("smc-ab12-c3-s2")),
-            logical_arn("s2")
-        );
+        assert_eq!(n.logical_str(&logical_arn("smc-ab12-c3-s2")), logical_arn("s2"));
         // Strings that mention nothing of the case are untouched.
         assert_eq!(
             n.logical_str("arn:aws:secretsmanager:r:1:secret:other-s1-AbC123"),
@@ -132,8 +119,7 @@ mod tests {
     #[test]
     fn requests_get_physical_names() {
         let n = CaseNames::new("p-");
-        let r =
-            Request::from_parts("DescribeSecret", serde_json::json!({"SecretId": "s1"})).unwrap();
+        let r = Request::from_parts("DescribeSecret", serde_json::json!({"SecretId": "s1"})).unwrap();
         assert_eq!(n.to_physical(&r).secret_id(), "p-s1");
     }
 }

@@ -28,13 +28,7 @@ fn outcome_line(v: &Value) -> String {
 pub fn render_trace(trace: &Trace) -> String {
     let mut out = String::new();
     for (i, s) in trace.steps.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "  {:>2}. {} {}",
-            i + 1,
-            s.request.op(),
-            compact(&s.request.input_json())
-        );
+        let _ = writeln!(out, "  {:>2}. {} {}", i + 1, s.request.op(), compact(&s.request.input_json()));
         if let Some(e) = &s.expect {
             let _ = writeln!(out, "      AWS:    {}", outcome_line(&e.to_json()));
         }
@@ -62,13 +56,7 @@ pub fn render_run(r: &RunReport, seed: u64) -> String {
     );
     for (i, f) in r.found.iter().enumerate() {
         let rules: Vec<String> = f.rules.iter().map(|r| r.to_string()).collect();
-        let _ = writeln!(
-            out,
-            "\ndivergence {}: {} — {}",
-            i + 1,
-            f.signature,
-            f.mismatch
-        );
+        let _ = writeln!(out, "\ndivergence {}: {} — {}", i + 1, f.signature, f.mismatch);
         let _ = writeln!(out, "  rules: {}", rules.join(", "));
         let _ = writeln!(
             out,
@@ -84,14 +72,8 @@ pub fn render_run(r: &RunReport, seed: u64) -> String {
         let _ = writeln!(out, "\ntarget faults (not divergences):");
         for f in r.faults.iter().take(20) {
             let detail: String = f.detail.chars().take(160).collect();
-            let _ = writeln!(
-                out,
-                "  case {} step {} {}: {} ({detail})",
-                f.case,
-                f.step,
-                f.op,
-                f.kind.name()
-            );
+            let input = sm_model::narrative::compact(&f.input);
+            let _ = writeln!(out, "  case {} step {} {} {input}: {} ({detail})", f.case, f.step, f.op, f.kind.name());
         }
         if r.faults.len() > 20 {
             let _ = writeln!(out, "  … and {} more", r.faults.len() - 20);
@@ -104,11 +86,7 @@ pub fn render_run(r: &RunReport, seed: u64) -> String {
         let _ = writeln!(out, "\nrun interrupted: results above are partial");
     }
     if !r.leaked.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nWARNING: could not delete these secrets: {}",
-            r.leaked.join(", ")
-        );
+        let _ = writeln!(out, "\nWARNING: could not delete these secrets: {}", r.leaked.join(", "));
     }
     let _ = writeln!(out, "\ncoverage:");
     out.push_str(&r.coverage.render());
@@ -135,26 +113,12 @@ pub fn render_replay(name: &str, r: &ReplayReport) -> String {
             Some(Ok(())) => "ok".to_string(),
             Some(Err(m)) => format!("DIFFERS ({m})"),
         };
-        let _ = writeln!(
-            out,
-            "  {:>2}. {} {}",
-            i + 1,
-            s.request.op(),
-            compact(&s.request.input_json())
-        );
-        let _ = writeln!(
-            out,
-            "      observed: {}",
-            outcome_line(&crate::trace::observed_json(&s.observed))
-        );
+        let _ = writeln!(out, "  {:>2}. {} {}", i + 1, s.request.op(), compact(&s.request.input_json()));
+        let _ = writeln!(out, "      observed: {}", outcome_line(&crate::trace::observed_json(&s.observed)));
         let _ = writeln!(out, "      vs expect: {expect}; vs model: {model}");
     }
     if let Some((step, kind, detail)) = &r.fault {
-        let _ = writeln!(
-            out,
-            "  target fault at step {step}: {} ({detail})",
-            kind.name()
-        );
+        let _ = writeln!(out, "  target fault at step {step}: {} ({detail})", kind.name());
     }
     if r.interrupted {
         let _ = writeln!(out, "  interrupted");

@@ -47,10 +47,7 @@ impl Registry {
     }
     /// Takes every name still registered.
     pub fn drain(&self) -> Vec<String> {
-        self.names
-            .lock()
-            .map(|mut n| std::mem::take(&mut *n).into_iter().collect())
-            .unwrap_or_default()
+        self.names.lock().map(|mut n| std::mem::take(&mut *n).into_iter().collect()).unwrap_or_default()
     }
 }
 
@@ -61,6 +58,7 @@ pub struct Session {
     pub interrupted: AtomicBool,
     pub run_prefix: String,
     next_case: AtomicU64,
+    cases_done: AtomicU64,
 }
 
 impl Session {
@@ -71,6 +69,7 @@ impl Session {
             interrupted: AtomicBool::new(false),
             run_prefix: run_prefix.into(),
             next_case: AtomicU64::new(0),
+            cases_done: AtomicU64::new(0),
         })
     }
 
@@ -78,6 +77,11 @@ impl Session {
     pub fn case_names(&self) -> CaseNames {
         let n = self.next_case.fetch_add(1, Ordering::Relaxed);
         CaseNames::new(format!("{}c{n}-", self.run_prefix))
+    }
+
+    /// Generated cases finished so far (for progress display).
+    pub fn cases_done(&self) -> u64 {
+        self.cases_done.load(Ordering::Relaxed)
     }
 
     pub fn interrupt(&self) {
@@ -140,9 +144,16 @@ pub struct Execution {
     pub faults: Vec<(usize, FaultKind, String)>,
 }
 
-/// A divergence's identity: the operation and what differed. Version ids in field paths are
+/// A divergence's identity: the operation, what differed, and the rule that decided the model's
+/// expectation (`PutSecretValue code [input.value-exclusive]`). Version ids in field paths are
 /// blanked, since shrinking renumbers tokens.
-pub fn signature(request: &Request, mismatch: &Mismatch) -> String {
+pub fn signature(request: &Request, mismatch: &Mismatch, expected: Option<&Outcome>) -> String {
+    let rule = expected.and_then(|o| o.rules.last()).map(|r| r.id).unwrap_or("?");
+    format!("{} [{rule}]", difference(request, mismatch))
+}
+
+/// The operation and what differed, without the rule (`PutSecretValue code`).
+pub fn difference(request: &Request, mismatch: &Mismatch) -> String {
     let mut aspect = String::new();
     let mut depth = 0;
     for c in mismatch.aspect().chars() {
@@ -189,12 +200,7 @@ pub enum Source<'a> {
 }
 
 /// Runs one sequence against `target` with fresh names and cleans up afterwards.
-pub async fn execute(
-    target: &dyn Target,
-    source: Source<'_>,
-    model: Model,
-    session: &Session,
-) -> Execution {
+pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, session: &Session) -> Execution {
     let names = session.case_names();
     let mut tracker = Tracker::new(model);
     let mut coverage = Coverage::default();
@@ -225,15 +231,9 @@ pub async fn execute(
         }
         let observed = match target.send(&physical).await {
             Observed::Ok(v) => Observed::Ok(names.to_logical(v)),
-            Observed::Error {
-                code,
-                message,
-                status,
-            } => Observed::Error {
-                code,
-                message: names.logical_str(&message),
-                status,
-            },
+            Observed::Error { code, message, status } => {
+                Observed::Error { code, message: names.logical_str(&message), status }
+            }
             fault @ Observed::Fault { .. } => fault,
         };
         if let Observed::Fault { kind, detail } = observed.clone() {
@@ -242,17 +242,9 @@ pub async fn execute(
             tracker.observe_unknown(&request);
             coverage.record(&request, None, tracker.states());
             faults.push((i, kind, detail.clone()));
-            steps.push(StepRecord {
-                request,
-                expected: None,
-                observed,
-            });
+            steps.push(StepRecord { request, expected: None, observed });
             if kind == FaultKind::Connection {
-                end = End::Fault {
-                    step: i,
-                    kind,
-                    detail,
-                };
+                end = End::Fault { step: i, kind, detail };
                 break;
             }
             continue;
@@ -260,26 +252,14 @@ pub async fn execute(
         match tracker.observe(&request, |o| check(&o.expect, &observed).is_ok()) {
             Ok(outcome) => {
                 coverage.record(&request, Some(&outcome), tracker.states());
-                steps.push(StepRecord {
-                    request,
-                    expected: Some(outcome),
-                    observed,
-                });
+                steps.push(StepRecord { request, expected: Some(outcome), observed });
             }
             Err(allowed) => {
                 coverage.record(&request, None, tracker.states());
                 let (expected, mismatch) = closest(&allowed, &observed);
                 let read = is_read(&request);
-                steps.push(StepRecord {
-                    request,
-                    expected: Some(expected),
-                    observed,
-                });
-                divergences.push(Divergence {
-                    step: i,
-                    mismatch,
-                    allowed,
-                });
+                steps.push(StepRecord { request, expected: Some(expected), observed });
+                divergences.push(Divergence { step: i, mismatch, allowed });
                 // A read changes nothing the model tracks, so the sequence can go on after a
                 // divergent read; after a divergent write the model no longer knows the state.
                 if !read {
@@ -291,39 +271,29 @@ pub async fn execute(
     }
     let leaked = target.cleanup(&created).await;
     session.registry.remove(&created);
-    Execution {
-        steps,
-        divergences,
-        end,
-        coverage,
-        leaked,
-        faults,
-    }
+    Execution { steps, divergences, end, coverage, leaked, faults }
 }
 
 impl Execution {
     /// The signatures of this execution's divergences, in step order.
     pub fn signatures(&self) -> Vec<String> {
-        self.divergences
-            .iter()
-            .map(|d| signature(&self.steps[d.step].request, &d.mismatch))
-            .collect()
+        self.divergences.iter().map(|d| self.signature_of(d)).collect()
     }
 
     /// The divergence with signature `sig`, if any.
     pub fn divergence(&self, sig: &str) -> Option<&Divergence> {
-        self.divergences
-            .iter()
-            .find(|d| signature(&self.steps[d.step].request, &d.mismatch) == sig)
+        self.divergences.iter().find(|d| self.signature_of(d) == sig)
+    }
+
+    fn signature_of(&self, d: &Divergence) -> String {
+        let step = &self.steps[d.step];
+        signature(&step.request, &d.mismatch, step.expected.as_ref())
     }
 }
 
 /// Whether a request only reads (and so cannot change the state the model tracks).
 fn is_read(request: &Request) -> bool {
-    matches!(
-        request,
-        Request::GetSecretValue(_) | Request::DescribeSecret(_) | Request::ListSecretVersionIds(_)
-    )
+    matches!(request, Request::GetSecretValue(_) | Request::DescribeSecret(_) | Request::ListSecretVersionIds(_))
 }
 
 /// Settings of a generated run.
@@ -362,6 +332,8 @@ pub struct FaultRecord {
     pub case: usize,
     pub step: usize,
     pub op: String,
+    /// The request's input (logical names), to reproduce the fault by hand.
+    pub input: serde_json::Value,
     pub kind: FaultKind,
     pub detail: String,
 }
@@ -396,12 +368,7 @@ fn case_seed(seed: u64, case: usize) -> [u8; 32] {
 }
 
 /// The operations of case `case` (what the run generates for it, before shrinking).
-pub fn generate_case(
-    seed: u64,
-    case: usize,
-    steps: usize,
-    omit_token: bool,
-) -> Box<dyn ValueTree<Value = Vec<Op>>> {
+pub fn generate_case(seed: u64, case: usize, steps: usize, omit_token: bool) -> Box<dyn ValueTree<Value = Vec<Op>>> {
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &case_seed(seed, case));
     let mut runner = TestRunner::new_with_rng(Config::default(), rng);
     match sequence(steps, omit_token).new_tree(&mut runner) {
@@ -412,8 +379,7 @@ pub fn generate_case(
 
 fn model_for(resolver: &Resolver) -> Model {
     let mut m = Model::new();
-    m.functions
-        .extend(resolver.functions.iter().map(|(k, v)| (k.clone(), *v)));
+    m.functions.extend(resolver.functions.iter().map(|(k, v)| (k.clone(), *v)));
     m
 }
 
@@ -429,17 +395,10 @@ pub async fn run(target: Arc<dyn Target>, config: RunConfig, session: Arc<Sessio
     let caps = target.capabilities();
     let resolver = Resolver::new(&caps.behaviours);
     if let Err(e) = target.prepare(&resolver.functions).await {
-        return RunReport {
-            target: target.name(),
-            aborted: Some(e.to_string()),
-            ..Default::default()
-        };
+        return RunReport { target: target.name(), aborted: Some(e.to_string()), ..Default::default() };
     }
     let shared = Rc::new(RefCell::new(Shared {
-        report: RunReport {
-            target: target.name(),
-            ..Default::default()
-        },
+        report: RunReport { target: target.name(), ..Default::default() },
         claimed: BTreeMap::new(),
         next: 0,
         consecutive_faults: 0,
@@ -448,13 +407,8 @@ pub async fn run(target: Arc<dyn Target>, config: RunConfig, session: Arc<Sessio
     let omit_token = caps.omit_token;
     let local = tokio::task::LocalSet::new();
     for _ in 0..jobs {
-        let (target, config, session, shared, resolver) = (
-            target.clone(),
-            config.clone(),
-            session.clone(),
-            shared.clone(),
-            resolver.clone(),
-        );
+        let (target, config, session, shared, resolver) =
+            (target.clone(), config.clone(), session.clone(), shared.clone(), resolver.clone());
         local.spawn_local(async move {
             worker(target, config, session, shared, resolver, omit_token).await;
         });
@@ -484,13 +438,8 @@ async fn worker(
             s.next - 1
         };
         let ops = generate_case(config.seed, case, config.steps, omit_token).current();
-        let exec = execute(
-            &*target,
-            Source::Ops(&ops, resolver.clone()),
-            model_for(&resolver),
-            &session,
-        )
-        .await;
+        let exec = execute(&*target, Source::Ops(&ops, resolver.clone()), model_for(&resolver), &session).await;
+        session.cases_done.fetch_add(1, Ordering::Relaxed);
         let new_signatures: Vec<String> = {
             let mut s = shared.borrow_mut();
             s.report.cases_run += 1;
@@ -501,6 +450,7 @@ async fn worker(
                     case,
                     step: step + 1,
                     op: exec.steps[*step].request.op().to_string(),
+                    input: exec.steps[*step].request.input_json(),
                     kind: *kind,
                     detail: detail.clone(),
                 });
@@ -508,10 +458,7 @@ async fn worker(
             if let End::Fault { kind, detail, .. } = &exec.end {
                 s.consecutive_faults += 1;
                 if s.consecutive_faults >= 3 {
-                    s.report.aborted = Some(format!(
-                        "the target keeps failing: {} ({detail})",
-                        kind.name()
-                    ));
+                    s.report.aborted = Some(format!("the target keeps failing: {} ({detail})", kind.name()));
                 }
             } else {
                 s.consecutive_faults = 0;
@@ -532,26 +479,10 @@ async fn worker(
             // Each divergence is shrunk on its own, from the same generated case.
             let mut tree = generate_case(config.seed, case, config.steps, omit_token);
             let first = exec.clone();
-            let (shrunk_ops, shrunk) = shrink(
-                &*target,
-                &mut *tree,
-                &sig,
-                first,
-                &resolver,
-                &session,
-                config.max_shrink_iters,
-            )
-            .await;
-            let found = write_found(
-                &target.name(),
-                &config,
-                case,
-                ops.len(),
-                &sig,
-                shrunk_ops.len(),
-                shrunk,
-                &resolver,
-            );
+            let (shrunk_ops, shrunk) =
+                shrink(&*target, &mut *tree, &sig, first, &resolver, &session, config.max_shrink_iters).await;
+            let found =
+                write_found(&target.name(), &config, case, ops.len(), &sig, shrunk_ops.len(), shrunk, &resolver);
             let mut s = shared.borrow_mut();
             let hits = s.claimed.get(&sig).copied().unwrap_or(1);
             s.report.found.push(Found { hits, ..found });
@@ -576,13 +507,7 @@ async fn shrink(
     while simplified && iters < max_iters && !session.is_interrupted() {
         iters += 1;
         let ops = tree.current();
-        let exec = execute(
-            target,
-            Source::Ops(&ops, resolver.clone()),
-            model_for(resolver),
-            session,
-        )
-        .await;
+        let exec = execute(target, Source::Ops(&ops, resolver.clone()), model_for(resolver), session).await;
         let same = exec.divergence(sig).is_some();
         if same {
             best = (ops, exec);
@@ -598,13 +523,7 @@ async fn shrink(
         iters += 1;
         let mut ops = best.0.clone();
         ops.remove(i);
-        let exec = execute(
-            target,
-            Source::Ops(&ops, resolver.clone()),
-            model_for(resolver),
-            session,
-        )
-        .await;
+        let exec = execute(target, Source::Ops(&ops, resolver.clone()), model_for(resolver), session).await;
         if exec.divergence(sig).is_some() {
             best = (ops, exec);
         } else {
@@ -615,12 +534,7 @@ async fn shrink(
 }
 
 /// Builds the trace of an execution, with the model's outcome and the target's observation per step.
-pub fn execution_trace(
-    title: String,
-    source: String,
-    exec: &Execution,
-    resolver: &Resolver,
-) -> Trace {
+pub fn execution_trace(title: String, source: String, exec: &Execution, resolver: &Resolver) -> Trace {
     let mut steps: Vec<TraceStep> = exec
         .steps
         .iter()
@@ -632,24 +546,12 @@ pub fn execution_trace(
         })
         .collect();
     for d in &exec.divergences {
-        let rules = exec.steps[d.step]
-            .expected
-            .as_ref()
-            .map(|o| o.rule_ids())
-            .unwrap_or_default();
-        let others = if d.allowed.len() > 1 {
-            format!(" ({} outcomes allowed)", d.allowed.len())
-        } else {
-            String::new()
-        };
+        let rules = exec.steps[d.step].expected.as_ref().map(|o| o.rule_ids()).unwrap_or_default();
+        let others =
+            if d.allowed.len() > 1 { format!(" ({} outcomes allowed)", d.allowed.len()) } else { String::new() };
         steps[d.step].note = Some(format!("diverges: {}; rules: {rules}{others}", d.mismatch));
     }
-    Trace {
-        title,
-        source,
-        rotation_functions: resolver.functions.clone(),
-        steps,
-    }
+    Trace { title, source, rotation_functions: resolver.functions.clone(), steps }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -671,11 +573,7 @@ fn write_found(
     exec.steps.truncate(d.step + 1);
     exec.divergences.retain(|x| x.step <= d.step);
     let (step, mismatch) = (&d.step, &d.mismatch);
-    let rules = exec.steps[*step]
-        .expected
-        .as_ref()
-        .map(|o| o.rules.clone())
-        .unwrap_or_default();
+    let rules = exec.steps[*step].expected.as_ref().map(|o| o.rules.clone()).unwrap_or_default();
     let deciding = rules.last().map(|r| r.id).unwrap_or("?");
     let title = format!("{target}: {sig} (rule {deciding})");
     let source = format!(
@@ -685,13 +583,7 @@ fn write_found(
     let trace = execution_trace(title, source, &exec, resolver);
     let slug: String = sig
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
         .collect::<String>()
         .split('-')
         .filter(|p| !p.is_empty())
@@ -740,9 +632,10 @@ impl ReplayReport {
     /// Whether every check passed.
     pub fn passed(&self) -> bool {
         self.fault.is_none()
-            && self.steps.iter().all(|s| {
-                !matches!(s.expect_check, Some(Err(_))) && !matches!(s.model_check, Some(Err(_)))
-            })
+            && self
+                .steps
+                .iter()
+                .all(|s| !matches!(s.expect_check, Some(Err(_))) && !matches!(s.model_check, Some(Err(_))))
     }
 }
 
@@ -750,23 +643,13 @@ impl ReplayReport {
 /// and against the model.
 pub async fn replay(target: &dyn Target, trace: &Trace, session: &Session) -> ReplayReport {
     let names = session.case_names();
-    let mut report = ReplayReport {
-        steps: Vec::new(),
-        fault: None,
-        leaked: Vec::new(),
-        interrupted: false,
-    };
+    let mut report = ReplayReport { steps: Vec::new(), fault: None, leaked: Vec::new(), interrupted: false };
     if let Err(e) = target.prepare(&trace.rotation_functions).await {
         report.fault = Some((0, FaultKind::Connection, e.to_string()));
         return report;
     }
     let mut model = Model::new();
-    model.functions.extend(
-        trace
-            .rotation_functions
-            .iter()
-            .map(|(k, v)| (k.clone(), *v)),
-    );
+    model.functions.extend(trace.rotation_functions.iter().map(|(k, v)| (k.clone(), *v)));
     let mut tracker = Some(Tracker::new(model));
     let mut created = Vec::new();
     for (i, step) in trace.steps.iter().enumerate() {
@@ -783,15 +666,9 @@ pub async fn replay(target: &dyn Target, trace: &Trace, session: &Session) -> Re
         }
         let observed = match target.send(&physical).await {
             Observed::Ok(v) => Observed::Ok(names.to_logical(v)),
-            Observed::Error {
-                code,
-                message,
-                status,
-            } => Observed::Error {
-                code,
-                message: names.logical_str(&message),
-                status,
-            },
+            Observed::Error { code, message, status } => {
+                Observed::Error { code, message: names.logical_str(&message), status }
+            }
             fault @ Observed::Fault { .. } => fault,
         };
         if let Observed::Fault { kind, detail } = &observed {

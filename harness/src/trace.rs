@@ -49,10 +49,7 @@ fn expect_from_json(v: &Value) -> Result<Expect, String> {
     match (o.get("ok"), o.get("error"), o.len()) {
         (Some(Value::Object(ok)), None, 1) => Ok(Expect::Ok(Value::Object(ok.clone()))),
         (None, Some(Value::Object(e)), 1) => {
-            let code = e
-                .get("code")
-                .and_then(Value::as_str)
-                .ok_or("`expect.error.code` must be a string")?;
+            let code = e.get("code").and_then(Value::as_str).ok_or("`expect.error.code` must be a string")?;
             if let Some(k) = e.keys().find(|k| *k != "code" && *k != "message") {
                 return Err(format!("unknown member `expect.error.{k}`"));
             }
@@ -62,10 +59,7 @@ fn expect_from_json(v: &Value) -> Result<Expect, String> {
                 Some(_) => return Err("`expect.error.message` must be a string".into()),
             })
         }
-        _ => Err(
-            "`expect` must be exactly one of {\"ok\": {...}} or {\"error\": {\"code\": ...}}"
-                .into(),
-        ),
+        _ => Err("`expect` must be exactly one of {\"ok\": {...}} or {\"error\": {\"code\": ...}}".into()),
     }
 }
 
@@ -73,11 +67,7 @@ fn expect_from_json(v: &Value) -> Result<Expect, String> {
 pub fn observed_json(o: &Observed) -> Value {
     match o {
         Observed::Ok(v) => json!({ "ok": v }),
-        Observed::Error {
-            code,
-            message,
-            status,
-        } => {
+        Observed::Error { code, message, status } => {
             json!({ "error": { "code": code, "message": message, "status": status } })
         }
         Observed::Fault { kind, detail } => {
@@ -89,15 +79,9 @@ pub fn observed_json(o: &Observed) -> Value {
 impl Trace {
     /// Reads and checks a trace file.
     pub fn load(path: &Path) -> Result<Trace, TraceError> {
-        let err = |step: Option<usize>, what: String| TraceError {
-            file: path.to_path_buf(),
-            step,
-            what,
-        };
-        let text =
-            std::fs::read_to_string(path).map_err(|e| err(None, format!("cannot read: {e}")))?;
-        let v: Value =
-            serde_json::from_str(&text).map_err(|e| err(None, format!("not valid JSON: {e}")))?;
+        let err = |step: Option<usize>, what: String| TraceError { file: path.to_path_buf(), step, what };
+        let text = std::fs::read_to_string(path).map_err(|e| err(None, format!("cannot read: {e}")))?;
+        let v: Value = serde_json::from_str(&text).map_err(|e| err(None, format!("not valid JSON: {e}")))?;
         Trace::from_json(&v).map_err(|(step, what)| err(step, what))
     }
 
@@ -109,12 +93,7 @@ impl Trace {
         };
         match o.get("format").and_then(Value::as_str) {
             Some(FORMAT) => {}
-            Some(other) => {
-                return Err((
-                    None,
-                    format!("unsupported format {other:?} (expected {FORMAT:?})"),
-                ))
-            }
+            Some(other) => return Err((None, format!("unsupported format {other:?} (expected {FORMAT:?})"))),
             None => return Err(top("missing `format` (expected \"smconform-trace/1\")")),
         }
         for k in o.keys() {
@@ -122,12 +101,7 @@ impl Trace {
                 return Err((None, format!("unknown member `{k}`")));
             }
         }
-        let text = |k: &str| {
-            o.get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
+        let text = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
         let mut rotation_functions = BTreeMap::new();
         if let Some(f) = o.get("rotation_functions") {
             let Value::Object(f) = f else {
@@ -155,10 +129,7 @@ impl Trace {
                     return Err((n, format!("unknown member `{k}`")));
                 }
             }
-            let op = s
-                .get("op")
-                .and_then(Value::as_str)
-                .ok_or((n, "missing `op`".to_string()))?;
+            let op = s.get("op").and_then(Value::as_str).ok_or((n, "missing `op`".to_string()))?;
             let input = s.get("input").cloned().unwrap_or(Value::Object(Map::new()));
             let request = Request::from_parts(op, input).map_err(|e| (n, e.to_string()))?;
             let expect = match s.get("expect") {
@@ -166,19 +137,9 @@ impl Trace {
                 Some(e) => Some(expect_from_json(e).map_err(|w| (n, w))?),
             };
             let note = s.get("note").and_then(Value::as_str).map(str::to_string);
-            steps.push(TraceStep {
-                request,
-                expect,
-                observed: s.get("observed").cloned(),
-                note,
-            });
+            steps.push(TraceStep { request, expect, observed: s.get("observed").cloned(), note });
         }
-        Ok(Trace {
-            title: text("title"),
-            source: text("source"),
-            rotation_functions,
-            steps,
-        })
+        Ok(Trace { title: text("title"), source: text("source"), rotation_functions, steps })
     }
 
     /// The JSON form.
@@ -202,11 +163,8 @@ impl Trace {
                 Value::Object(o)
             })
             .collect();
-        let functions: Map<String, Value> = self
-            .rotation_functions
-            .iter()
-            .map(|(k, b)| (k.clone(), Value::String(b.name())))
-            .collect();
+        let functions: Map<String, Value> =
+            self.rotation_functions.iter().map(|(k, b)| (k.clone(), Value::String(b.name()))).collect();
         json!({
             "format": FORMAT,
             "title": self.title,
@@ -221,8 +179,7 @@ impl Trace {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let mut text =
-            serde_json::to_string_pretty(&self.to_json()).map_err(std::io::Error::other)?;
+        let mut text = serde_json::to_string_pretty(&self.to_json()).map_err(std::io::Error::other)?;
         text.push('\n');
         std::fs::write(path, text)
     }
@@ -245,24 +202,20 @@ mod tests {
         assert_eq!(t.steps.len(), 2);
         assert_eq!(Trace::from_json(&t.to_json()).unwrap(), t);
 
-        let bad_op = json!({"format": FORMAT, "steps": [{"op": "DescribeSecret", "input": {"SecretId": "a"}}, {"op": "Nope"}]});
+        let bad_op =
+            json!({"format": FORMAT, "steps": [{"op": "DescribeSecret", "input": {"SecretId": "a"}}, {"op": "Nope"}]});
         let (step, what) = Trace::from_json(&bad_op).unwrap_err();
         assert_eq!(step, Some(2));
         assert!(what.contains("unknown operation \"Nope\""), "{what}");
 
-        let bad_input = json!({"format": FORMAT, "steps": [{"op": "DescribeSecret", "input": {"SecretId": "a", "Bogus": 1}}]});
-        assert!(Trace::from_json(&bad_input)
-            .unwrap_err()
-            .1
-            .contains("Bogus"));
+        let bad_input =
+            json!({"format": FORMAT, "steps": [{"op": "DescribeSecret", "input": {"SecretId": "a", "Bogus": 1}}]});
+        assert!(Trace::from_json(&bad_input).unwrap_err().1.contains("Bogus"));
 
         let bad_expect = json!({"format": FORMAT, "steps": [{"op": "DescribeSecret", "input": {"SecretId": "a"}, "expect": {"okay": {}}}]});
         assert_eq!(Trace::from_json(&bad_expect).unwrap_err().0, Some(1));
 
         let bad_format = json!({"format": "other/2", "steps": []});
-        assert!(Trace::from_json(&bad_format)
-            .unwrap_err()
-            .1
-            .contains("unsupported format"));
+        assert!(Trace::from_json(&bad_format).unwrap_err().1.contains("unsupported format"));
     }
 }

@@ -8,8 +8,8 @@
 use divan::counter::ItemsCount;
 use divan::{black_box, Bencher};
 use sm_model::request::{
-    CreateSecret, DeleteSecret, GetSecretValue, ListSecretVersionIds, PutSecretValue, RotateSecret,
-    RotationRules, SecretIdOnly, UpdateSecret, UpdateSecretVersionStage,
+    CreateSecret, DeleteSecret, GetSecretValue, ListSecretVersionIds, PutSecretValue, RotateSecret, RotationRules,
+    SecretIdOnly, UpdateSecret, UpdateSecretVersionStage,
 };
 use sm_model::{apply, branches, FunctionBehaviour, Model, Request, Step};
 
@@ -18,24 +18,12 @@ fn main() {
 }
 
 const SECRETS: [&str; 5] = ["s1", "s2", "s3", "s4", "s5"];
-const LABELS: [&str; 5] = [
-    "AWSCURRENT",
-    "AWSPREVIOUS",
-    "AWSPENDING",
-    "custom1",
-    "custom2",
-];
+const LABELS: [&str; 5] = ["AWSCURRENT", "AWSPREVIOUS", "AWSPENDING", "custom1", "custom2"];
 const FUNCTIONS: [(&str, FunctionBehaviour); 5] = [
     ("fn:complete", FunctionBehaviour::Complete),
-    (
-        "fn:fail-create",
-        FunctionBehaviour::FailAt(Step::CreateSecret),
-    ),
+    ("fn:fail-create", FunctionBehaviour::FailAt(Step::CreateSecret)),
     ("fn:fail-set", FunctionBehaviour::FailAt(Step::SetSecret)),
-    (
-        "fn:fail-finish",
-        FunctionBehaviour::FailAt(Step::FinishSecret),
-    ),
+    ("fn:fail-finish", FunctionBehaviour::FailAt(Step::FinishSecret)),
     ("fn:denied", FunctionBehaviour::NotInvocable),
 ];
 /// How many recent tokens requests draw from (so versions, label moves and idempotent repeats
@@ -109,11 +97,9 @@ fn requests(n: usize, seed: u64) -> Vec<Request> {
                 secret_id: id,
                 client_request_token: Some(tokens.any(&mut rng)),
                 secret_string: value,
-                version_stages: rng.chance(30).then(|| {
-                    (0..1 + rng.below(3))
-                        .map(|_| rng.pick(&LABELS).to_string())
-                        .collect()
-                }),
+                version_stages: rng
+                    .chance(30)
+                    .then(|| (0..1 + rng.below(3)).map(|_| rng.pick(&LABELS).to_string()).collect()),
                 ..Default::default()
             }),
             25..=44 => Request::GetSecretValue(GetSecretValue {
@@ -135,11 +121,7 @@ fn requests(n: usize, seed: u64) -> Vec<Request> {
             75..=82 => Request::RotateSecret(RotateSecret {
                 secret_id: id,
                 client_request_token: Some(tokens.fresh()),
-                rotation_lambda_arn: Some(
-                    FUNCTIONS[rng.below(FUNCTIONS.len() as u64) as usize]
-                        .0
-                        .to_string(),
-                ),
+                rotation_lambda_arn: Some(FUNCTIONS[rng.below(FUNCTIONS.len() as u64) as usize].0.to_string()),
                 rotation_rules: rng.chance(30).then(|| RotationRules {
                     schedule_expression: Some("cron(0 /8 * * ? *)".into()),
                     duration: Some("2h".into()),
@@ -173,9 +155,7 @@ fn requests(n: usize, seed: u64) -> Vec<Request> {
 }
 
 fn initial() -> Model {
-    FUNCTIONS
-        .iter()
-        .fold(Model::new(), |m, (arn, b)| m.with_function(arn, *b))
+    FUNCTIONS.iter().fold(Model::new(), |m, (arn, b)| m.with_function(arn, *b))
 }
 
 /// `apply` over the whole sequence, from an empty model each time.

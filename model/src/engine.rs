@@ -20,11 +20,7 @@ pub struct Ctx<'c> {
 
 impl<'c> Ctx<'c> {
     fn new(choices: &'c [usize]) -> Self {
-        Ctx {
-            choices,
-            arity: Vec::new(),
-            rules: Vec::new(),
-        }
+        Ctx { choices, arity: Vec::new(), rules: Vec::new() }
     }
 
     /// Picks one of `n` allowed alternatives; the engine explores every value in `0..n`.
@@ -51,12 +47,7 @@ impl<'c> Ctx<'c> {
 
     /// Cites `rule` and fails with one of several error codes AWS may use for it (the text is
     /// unknown, so only the code is compared).
-    pub fn fail_any<T>(
-        &mut self,
-        rule: &'static Rule,
-        codes: &[&str],
-        message: &str,
-    ) -> Result<T, ApiError> {
+    pub fn fail_any<T>(&mut self, rule: &'static Rule, codes: &[&str], message: &str) -> Result<T, ApiError> {
         let i = self.choose(codes.len());
         self.fail(rule, ApiError::code_only(codes[i], message))
     }
@@ -82,16 +73,7 @@ fn run(model: &Model, req: &Request, choices: &[usize]) -> (Branch, Vec<usize>) 
             (Expect::Err(e), unchanged)
         }
     };
-    (
-        Branch {
-            outcome: Outcome {
-                expect,
-                rules: cx.rules,
-            },
-            state,
-        },
-        cx.arity,
-    )
+    (Branch { outcome: Outcome { expect, rules: cx.rules }, state }, cx.arity)
 }
 
 /// Every distinct outcome AWS allows for `req` in `model`, each with its next state, canonical first.
@@ -104,9 +86,7 @@ pub fn branches(model: &Model, req: &Request) -> Vec<Branch> {
             out.push(branch);
         }
         // Advance the choice vector like an odometer over the arities seen on this path.
-        let mut next: Vec<usize> = (0..arity.len())
-            .map(|i| choices.get(i).copied().unwrap_or(0))
-            .collect();
+        let mut next: Vec<usize> = (0..arity.len()).map(|i| choices.get(i).copied().unwrap_or(0)).collect();
         loop {
             match next.pop() {
                 None => return out,

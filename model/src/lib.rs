@@ -26,8 +26,5 @@ pub use engine::{apply, branches, Branch, Ctx};
 pub use ops::rotation_value;
 pub use outcome::{ApiError, Expect, Outcome, ANY};
 pub use request::{Blob, Request, RequestError};
-pub use state::{
-    FunctionBehaviour, Model, Secret, SecretValue, Step, Version, AWSCURRENT, AWSPENDING,
-    AWSPREVIOUS,
-};
+pub use state::{FunctionBehaviour, Model, Secret, SecretValue, Step, Version, AWSCURRENT, AWSPENDING, AWSPREVIOUS};
 pub use tracker::Tracker;

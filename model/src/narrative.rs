@@ -53,13 +53,7 @@ pub fn state_summary(m: &Model) -> String {
 pub fn step_table(steps: &[(Request, Outcome, Model)]) -> String {
     let mut out = String::new();
     for (n, (req, outcome, after)) in steps.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "{:>2}. {} {}",
-            n + 1,
-            req.op(),
-            compact(&req.input_json())
-        );
+        let _ = writeln!(out, "{:>2}. {} {}", n + 1, req.op(), compact(&req.input_json()));
         let _ = writeln!(out, "    -> {}", outcome.expect.summary());
         let _ = writeln!(out, "    rules: {}", outcome.rule_ids());
         for line in state_summary(after).lines() {

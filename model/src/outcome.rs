@@ -25,19 +25,11 @@ pub struct ApiError {
 impl ApiError {
     /// An error whose exact message is recorded from AWS or stated by AWS.
     pub fn exact(code: &str, message: impl Into<String>) -> Self {
-        ApiError {
-            code: code.to_string(),
-            message: message.into(),
-            message_known: true,
-        }
+        ApiError { code: code.to_string(), message: message.into(), message_known: true }
     }
     /// An error whose code is the documented/inferred reading but whose text is not known.
     pub fn code_only(code: &str, message: impl Into<String>) -> Self {
-        ApiError {
-            code: code.to_string(),
-            message: message.into(),
-            message_known: false,
-        }
+        ApiError { code: code.to_string(), message: message.into(), message_known: false }
     }
 }
 

@@ -217,9 +217,7 @@ impl Request {
             Request::UpdateSecret(i) => &i.secret_id,
             Request::UpdateSecretVersionStage(i) => &i.secret_id,
             Request::GetSecretValue(i) => &i.secret_id,
-            Request::DescribeSecret(i)
-            | Request::CancelRotateSecret(i)
-            | Request::RestoreSecret(i) => &i.secret_id,
+            Request::DescribeSecret(i) | Request::CancelRotateSecret(i) | Request::RestoreSecret(i) => &i.secret_id,
             Request::ListSecretVersionIds(i) => &i.secret_id,
             Request::RotateSecret(i) => &i.secret_id,
             Request::DeleteSecret(i) => &i.secret_id,
@@ -234,9 +232,7 @@ impl Request {
             Request::UpdateSecret(i) => &mut i.secret_id,
             Request::UpdateSecretVersionStage(i) => &mut i.secret_id,
             Request::GetSecretValue(i) => &mut i.secret_id,
-            Request::DescribeSecret(i)
-            | Request::CancelRotateSecret(i)
-            | Request::RestoreSecret(i) => &mut i.secret_id,
+            Request::DescribeSecret(i) | Request::CancelRotateSecret(i) | Request::RestoreSecret(i) => &mut i.secret_id,
             Request::ListSecretVersionIds(i) => &mut i.secret_id,
             Request::RotateSecret(i) => &mut i.secret_id,
             Request::DeleteSecret(i) => &mut i.secret_id,
@@ -245,14 +241,9 @@ impl Request {
 
     /// Builds a request from an operation name and its AWS-shaped JSON input.
     pub fn from_parts(op: &str, input: serde_json::Value) -> Result<Request, RequestError> {
-        fn parse<T: serde::de::DeserializeOwned>(
-            op: &str,
-            input: serde_json::Value,
-        ) -> Result<T, RequestError> {
-            serde_json::from_value(input).map_err(|e| RequestError::BadInput {
-                op: op.to_string(),
-                reason: e.to_string(),
-            })
+        fn parse<T: serde::de::DeserializeOwned>(op: &str, input: serde_json::Value) -> Result<T, RequestError> {
+            serde_json::from_value(input)
+                .map_err(|e| RequestError::BadInput { op: op.to_string(), reason: e.to_string() })
         }
         Ok(match op {
             "CreateSecret" => Request::CreateSecret(parse(op, input)?),
@@ -278,9 +269,9 @@ impl Request {
             Request::UpdateSecret(i) => serde_json::to_value(i),
             Request::UpdateSecretVersionStage(i) => serde_json::to_value(i),
             Request::GetSecretValue(i) => serde_json::to_value(i),
-            Request::DescribeSecret(i)
-            | Request::CancelRotateSecret(i)
-            | Request::RestoreSecret(i) => serde_json::to_value(i),
+            Request::DescribeSecret(i) | Request::CancelRotateSecret(i) | Request::RestoreSecret(i) => {
+                serde_json::to_value(i)
+            }
             Request::ListSecretVersionIds(i) => serde_json::to_value(i),
             Request::RotateSecret(i) => serde_json::to_value(i),
             Request::DeleteSecret(i) => serde_json::to_value(i),

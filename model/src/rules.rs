@@ -34,10 +34,7 @@ impl Confidence {
     }
     /// Whether the rule is backed by AWS's own words or recordings.
     pub fn is_firm(self) -> bool {
-        matches!(
-            self,
-            Confidence::Stated | Confidence::Verified | Confidence::Recorded
-        )
+        matches!(self, Confidence::Stated | Confidence::Verified | Confidence::Recorded)
     }
 }
 
@@ -55,13 +52,7 @@ pub struct Rule {
 
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({} [{}])",
-            self.id,
-            self.section,
-            self.confidence.tag()
-        )
+        write!(f, "{} ({} [{}])", self.id, self.section, self.confidence.tag())
     }
 }
 

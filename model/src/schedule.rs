@@ -13,10 +13,7 @@ pub struct ScheduleError {
 }
 
 fn err<T>(rule: &'static Rule, reason: impl Into<String>) -> Result<T, ScheduleError> {
-    Err(ScheduleError {
-        rule,
-        reason: reason.into(),
-    })
+    Err(ScheduleError { rule, reason: reason.into() })
 }
 
 /// How often a schedule opens its window, for the Duration check.
@@ -30,10 +27,7 @@ enum Cadence {
 
 /// Checks RotationRules as RotateSecret receives them.
 pub fn check(rules_in: &RotationRules) -> Result<(), ScheduleError> {
-    let cadence = match (
-        &rules_in.automatically_after_days,
-        &rules_in.schedule_expression,
-    ) {
+    let cadence = match (&rules_in.automatically_after_days, &rules_in.schedule_expression) {
         (Some(_), Some(_)) => {
             return err(
                 &rules::ROTATE_RULES_EXCLUSIVE,
@@ -42,10 +36,7 @@ pub fn check(rules_in: &RotationRules) -> Result<(), ScheduleError> {
         }
         (Some(days), None) => {
             if !(1..=1000).contains(days) {
-                return err(
-                    &rules::ROTATE_DAYS_RANGE,
-                    format!("AutomaticallyAfterDays {days} is outside 1..1000"),
-                );
+                return err(&rules::ROTATE_DAYS_RANGE, format!("AutomaticallyAfterDays {days} is outside 1..1000"));
             }
             Some(Cadence::Daily { start_hour: 0 })
         }
@@ -62,10 +53,7 @@ pub fn check(rules_in: &RotationRules) -> Result<(), ScheduleError> {
                 )
             }
             Some(Cadence::Daily { start_hour }) if start_hour + hours > 24 => {
-                return err(
-                    &rules::ROTATE_DURATION,
-                    format!("Duration {d} from {start_hour}:00 crosses midnight"),
-                )
+                return err(&rules::ROTATE_DURATION, format!("Duration {d} from {start_hour}:00 crosses midnight"))
             }
             _ => {}
         }
@@ -75,15 +63,10 @@ pub fn check(rules_in: &RotationRules) -> Result<(), ScheduleError> {
 
 /// `Duration`: pattern `[0-9]+h`, length 2..3, at least one hour.
 fn duration_hours(d: &str) -> Result<u32, ScheduleError> {
-    let digits = d
-        .strip_suffix('h')
-        .filter(|n| !n.is_empty() && n.len() <= 2 && n.bytes().all(|b| b.is_ascii_digit()));
+    let digits = d.strip_suffix('h').filter(|n| !n.is_empty() && n.len() <= 2 && n.bytes().all(|b| b.is_ascii_digit()));
     match digits.and_then(|n| n.parse::<u32>().ok()) {
         Some(h) if h >= 1 => Ok(h),
-        _ => err(
-            &rules::ROTATE_DURATION,
-            format!("Duration {d:?} is not 1h..99h"),
-        ),
+        _ => err(&rules::ROTATE_DURATION, format!("Duration {d:?} is not 1h..99h")),
     }
 }
 
@@ -91,82 +74,50 @@ fn duration_hours(d: &str) -> Result<u32, ScheduleError> {
 fn expression(expr: &str) -> Result<Cadence, ScheduleError> {
     let charset_ok = !expr.is_empty()
         && expr.len() <= 256
-        && expr
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "()#?*-/, ".contains(c));
+        && expr.chars().all(|c| c.is_ascii_alphanumeric() || "()#?*-/, ".contains(c));
     if !charset_ok {
-        return err(
-            &rules::ROTATE_SCHEDULE,
-            format!("{expr:?} has characters outside the model pattern"),
-        );
+        return err(&rules::ROTATE_SCHEDULE, format!("{expr:?} has characters outside the model pattern"));
     }
     if let Some(body) = expr.strip_prefix("rate(").and_then(|b| b.strip_suffix(')')) {
         rate(body)
     } else if let Some(body) = expr.strip_prefix("cron(").and_then(|b| b.strip_suffix(')')) {
         cron(body)
     } else {
-        err(
-            &rules::ROTATE_SCHEDULE,
-            format!("{expr:?} is neither rate() nor cron()"),
-        )
+        err(&rules::ROTATE_SCHEDULE, format!("{expr:?} is neither rate() nor cron()"))
     }
 }
 
 fn rate(body: &str) -> Result<Cadence, ScheduleError> {
     let parts: Vec<&str> = body.split(' ').collect();
     let [n, unit] = parts[..] else {
-        return err(
-            &rules::ROTATE_SCHEDULE,
-            format!("rate({body}) is not rate(Value Unit)"),
-        );
+        return err(&rules::ROTATE_SCHEDULE, format!("rate({body}) is not rate(Value Unit)"));
     };
     let Some(n) = n.parse::<u32>().ok().filter(|n| *n > 0) else {
-        return err(
-            &rules::ROTATE_SCHEDULE,
-            format!("rate value {n:?} is not a positive integer"),
-        );
+        return err(&rules::ROTATE_SCHEDULE, format!("rate value {n:?} is not a positive integer"));
     };
     match unit {
-        "hour" | "hours" if n < 4 => err(
-            &rules::ROTATE_SCHEDULE,
-            "rotations must be at least four hours apart",
-        ),
+        "hour" | "hours" if n < 4 => err(&rules::ROTATE_SCHEDULE, "rotations must be at least four hours apart"),
         "hour" | "hours" if n < 24 => Ok(Cadence::Hours(n)),
         "hour" | "hours" => Ok(Cadence::Daily { start_hour: 0 }),
-        "day" | "days" if n > 999 => err(
-            &rules::ROTATE_SCHEDULE,
-            "the maximum rotation period is 999 days",
-        ),
+        "day" | "days" if n > 999 => err(&rules::ROTATE_SCHEDULE, "the maximum rotation period is 999 days"),
         "day" | "days" => Ok(Cadence::Daily { start_hour: 0 }),
-        _ => err(
-            &rules::ROTATE_SCHEDULE,
-            format!("rate unit {unit:?} is not hour(s) or day(s)"),
-        ),
+        _ => err(&rules::ROTATE_SCHEDULE, format!("rate unit {unit:?} is not hour(s) or day(s)")),
     }
 }
 
 fn cron(body: &str) -> Result<Cadence, ScheduleError> {
     let f: Vec<&str> = body.split(' ').collect();
     let [minutes, hours, dom, month, dow, year] = f[..] else {
-        return err(
-            &rules::ROTATE_SCHEDULE,
-            format!("cron({body}) does not have six fields"),
-        );
+        return err(&rules::ROTATE_SCHEDULE, format!("cron({body}) does not have six fields"));
     };
     if minutes != "0" {
-        return err(
-            &rules::ROTATE_SCHEDULE,
-            "rotation windows open on the hour: minutes must be 0",
-        );
+        return err(&rules::ROTATE_SCHEDULE, "rotation windows open on the hour: minutes must be 0");
     }
     if year != "*" {
         return err(&rules::ROTATE_SCHEDULE, "the year field must be *");
     }
     if (dom == "?") == (dow == "?") {
-        return err(
-            &rules::ROTATE_SCHEDULE,
-            "exactly one of day-of-month and day-of-week must be ?",
-        );
+        return err(&rules::ROTATE_SCHEDULE, "exactly one of day-of-month and day-of-week must be ?");
     }
     field(dom, 1, 31, ",-*?/L", &[])?;
     field(month, 1, 12, ",-*/", &MONTHS)?;
@@ -179,10 +130,7 @@ fn cron(body: &str) -> Result<Cadence, ScheduleError> {
         gap = gap.min(w[1] - w[0]);
     }
     if gap < 4 {
-        return err(
-            &rules::ROTATE_SCHEDULE,
-            "rotations must be at least four hours apart",
-        );
+        return err(&rules::ROTATE_SCHEDULE, "rotations must be at least four hours apart");
     }
     if hour_set.len() == 1 {
         Ok(Cadence::Daily { start_hour: first })
@@ -191,19 +139,11 @@ fn cron(body: &str) -> Result<Cadence, ScheduleError> {
     }
 }
 
-const MONTHS: [&str; 12] = [
-    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-];
+const MONTHS: [&str; 12] = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
 const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
 /// Checks a day or month field: numbers in `lo..=hi` or names, joined by the allowed wildcards.
-fn field(
-    text: &str,
-    lo: u32,
-    hi: u32,
-    wildcards: &str,
-    names: &[&str],
-) -> Result<(), ScheduleError> {
+fn field(text: &str, lo: u32, hi: u32, wildcards: &str, names: &[&str]) -> Result<(), ScheduleError> {
     let mut token = String::new();
     let check = |t: &str| -> Result<(), ScheduleError> {
         if t.is_empty() || names.contains(&t) || t == "L" {
@@ -217,10 +157,7 @@ fn field(
         }
         match t.parse::<u32>() {
             Ok(v) if (lo..=hi).contains(&v) => Ok(()),
-            _ => err(
-                &rules::ROTATE_SCHEDULE,
-                format!("{t:?} is not valid in cron field {text:?}"),
-            ),
+            _ => err(&rules::ROTATE_SCHEDULE, format!("{t:?} is not valid in cron field {text:?}")),
         }
     };
     for c in text.chars() {
@@ -230,10 +167,7 @@ fn field(
         } else if c.is_ascii_alphanumeric() {
             token.push(c);
         } else {
-            return err(
-                &rules::ROTATE_SCHEDULE,
-                format!("{c:?} is not allowed in cron field {text:?}"),
-            );
+            return err(&rules::ROTATE_SCHEDULE, format!("{c:?} is not allowed in cron field {text:?}"));
         }
     }
     check(&token)
@@ -241,21 +175,12 @@ fn field(
 
 /// The hours of the day a cron hours field selects (`H`, `a,b`, `a-b`, `a/n`, `/n`, `*`).
 fn hours_of(text: &str) -> Result<Vec<u32>, ScheduleError> {
-    let bad = || {
-        err(
-            &rules::ROTATE_SCHEDULE,
-            format!("{text:?} is not a valid cron hours field"),
-        )
-    };
+    let bad = || err(&rules::ROTATE_SCHEDULE, format!("{text:?} is not a valid cron hours field"));
     let num = |s: &str| s.parse::<u32>().ok().filter(|h| *h <= 23);
     let mut set = std::collections::BTreeSet::new();
     for part in text.split(',') {
         if let Some((start, step)) = part.split_once('/') {
-            let start = if start.is_empty() || start == "*" {
-                Some(0)
-            } else {
-                num(start)
-            };
+            let start = if start.is_empty() || start == "*" { Some(0) } else { num(start) };
             let step = step.parse::<u32>().ok().filter(|s| *s >= 1);
             let (Some(start), Some(step)) = (start, step) else {
                 return bad();

@@ -74,10 +74,7 @@ impl Secret {
 
     /// The version holding `label`, if any.
     pub fn holder(&self, label: &str) -> Option<&str> {
-        self.versions
-            .values()
-            .find(|v| v.labels.contains(label))
-            .map(|v| v.id.as_str())
+        self.versions.values().find(|v| v.labels.contains(label)).map(|v| v.id.as_str())
     }
 
     /// All labels attached across the secret's versions.
@@ -109,12 +106,7 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 4] = [
-        Step::CreateSecret,
-        Step::SetSecret,
-        Step::TestSecret,
-        Step::FinishSecret,
-    ];
+    pub const ALL: [Step; 4] = [Step::CreateSecret, Step::SetSecret, Step::TestSecret, Step::FinishSecret];
     pub fn name(self) -> &'static str {
         match self {
             Step::CreateSecret => "createSecret",
@@ -141,10 +133,7 @@ impl FunctionBehaviour {
             "not-invocable" => Some(FunctionBehaviour::NotInvocable),
             _ => {
                 let step = text.strip_prefix("fail-at-")?;
-                Step::ALL
-                    .into_iter()
-                    .find(|s| s.name() == step)
-                    .map(FunctionBehaviour::FailAt)
+                Step::ALL.into_iter().find(|s| s.name() == step).map(FunctionBehaviour::FailAt)
             }
         }
     }
@@ -175,10 +164,7 @@ impl Model {
     /// The behaviour of the function at `arn` (not invocable when unknown: AWS answers a missing
     /// function with AccessDeniedException, [V] M11).
     pub fn function(&self, arn: &str) -> FunctionBehaviour {
-        self.functions
-            .get(arn)
-            .copied()
-            .unwrap_or(FunctionBehaviour::NotInvocable)
+        self.functions.get(arn).copied().unwrap_or(FunctionBehaviour::NotInvocable)
     }
 
     /// Moves the logical clock forward (for tests of time-dependent rules such as version
@@ -201,7 +187,5 @@ pub fn logical_arn(name: &str) -> String {
 
 /// The name inside a logical ARN, or the id itself when it is a name.
 pub fn name_of(secret_id: &str) -> &str {
-    secret_id
-        .strip_prefix("arn:aws:secretsmanager:<region>:<account>:secret:")
-        .unwrap_or(secret_id)
+    secret_id.strip_prefix("arn:aws:secretsmanager:<region>:<account>:secret:").unwrap_or(secret_id)
 }

@@ -22,10 +22,7 @@ pub struct Tracker {
 
 impl Tracker {
     pub fn new(model: Model) -> Self {
-        Tracker {
-            states: vec![model],
-            truncated: false,
-        }
+        Tracker { states: vec![model], truncated: false }
     }
 
     /// The candidate states, canonical first.
@@ -57,17 +54,9 @@ impl Tracker {
 
     /// Keeps the branches whose outcome `matches` accepts. On no match the tracker is unchanged and
     /// the allowed outcomes are returned (the divergence).
-    pub fn observe(
-        &mut self,
-        req: &Request,
-        matches: impl Fn(&Outcome) -> bool,
-    ) -> Result<Outcome, Vec<Outcome>> {
+    pub fn observe(&mut self, req: &Request, matches: impl Fn(&Outcome) -> bool) -> Result<Outcome, Vec<Outcome>> {
         let all = self.all_branches(req);
-        let kept: Vec<Branch> = all
-            .iter()
-            .filter(|b| matches(&b.outcome))
-            .cloned()
-            .collect();
+        let kept: Vec<Branch> = all.iter().filter(|b| matches(&b.outcome)).cloned().collect();
         if kept.is_empty() {
             let mut outcomes: Vec<Outcome> = Vec::new();
             for b in all {

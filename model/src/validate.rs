@@ -13,15 +13,9 @@ const CONSTRAINT_CODES: &[&str] = &["InvalidParameterException", "ValidationExce
 pub fn name(name: &str, cx: &mut Ctx) -> Result<(), ApiError> {
     let len = name.chars().count();
     if !(1..=512).contains(&len) {
-        return cx.fail_any(
-            &rules::NAME_LENGTH,
-            CONSTRAINT_CODES,
-            "Name must be 1-512 characters long.",
-        );
+        return cx.fail_any(&rules::NAME_LENGTH, CONSTRAINT_CODES, "Name must be 1-512 characters long.");
     }
-    let ok = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c));
+    let ok = name.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c));
     if !ok {
         return cx.fail(
             &rules::NAME_PATTERN,
@@ -38,17 +32,10 @@ pub fn name(name: &str, cx: &mut Ctx) -> Result<(), ApiError> {
 /// RotateSecret's error code for a missing token.
 pub fn token<'a>(token: Option<&'a str>, rotate: bool, cx: &mut Ctx) -> Result<&'a str, ApiError> {
     let Some(t) = token else {
-        let code = if rotate {
-            "InvalidParameterException"
-        } else {
-            "InvalidRequestException"
-        };
+        let code = if rotate { "InvalidParameterException" } else { "InvalidRequestException" };
         return cx.fail(
             &rules::TOKEN_REQUIRED,
-            ApiError::exact(
-                code,
-                "You must provide a ClientRequestToken value. We recommend a UUID-type value.",
-            ),
+            ApiError::exact(code, "You must provide a ClientRequestToken value. We recommend a UUID-type value."),
         );
     };
     if !(32..=64).contains(&t.chars().count()) {
@@ -78,7 +65,11 @@ pub fn value(
         ),
         (Some(s), None) => {
             if !(1..=65536).contains(&s.chars().count()) {
-                return cx.fail_any(&rules::VALUE_LENGTH, CONSTRAINT_CODES, "SecretString must be 1-65536 characters long.");
+                return cx.fail_any(
+                    &rules::VALUE_LENGTH,
+                    CONSTRAINT_CODES,
+                    "SecretString must be 1-65536 characters long.",
+                );
             }
             Ok(Some(SecretValue::String(s.clone())))
         }
@@ -107,11 +98,7 @@ pub fn description(d: Option<&String>, cx: &mut Ctx) -> Result<(), ApiError> {
 /// One staging label: 1..256 characters.
 pub fn label(label: &str, cx: &mut Ctx) -> Result<(), ApiError> {
     if !(1..=256).contains(&label.chars().count()) {
-        return cx.fail_any(
-            &rules::STAGES_SHAPE,
-            CONSTRAINT_CODES,
-            "A staging label must be 1-256 characters long.",
-        );
+        return cx.fail_any(&rules::STAGES_SHAPE, CONSTRAINT_CODES, "A staging label must be 1-256 characters long.");
     }
     Ok(())
 }
@@ -120,11 +107,7 @@ pub fn label(label: &str, cx: &mut Ctx) -> Result<(), ApiError> {
 pub fn stages(stages: Option<&Vec<String>>, cx: &mut Ctx) -> Result<(), ApiError> {
     if let Some(list) = stages {
         if !(1..=20).contains(&list.len()) {
-            return cx.fail_any(
-                &rules::STAGES_SHAPE,
-                CONSTRAINT_CODES,
-                "VersionStages must hold 1-20 labels.",
-            );
+            return cx.fail_any(&rules::STAGES_SHAPE, CONSTRAINT_CODES, "VersionStages must hold 1-20 labels.");
         }
         for l in list {
             label(l, cx)?;
@@ -136,11 +119,7 @@ pub fn stages(stages: Option<&Vec<String>>, cx: &mut Ctx) -> Result<(), ApiError
 /// A VersionId parameter: 32..64 characters.
 pub fn version_id(id: Option<&String>, cx: &mut Ctx) -> Result<(), ApiError> {
     if id.is_some_and(|id| !(32..=64).contains(&id.chars().count())) {
-        return cx.fail_any(
-            &rules::VERSION_ID_LENGTH,
-            CONSTRAINT_CODES,
-            "A VersionId must be 32-64 characters long.",
-        );
+        return cx.fail_any(&rules::VERSION_ID_LENGTH, CONSTRAINT_CODES, "A VersionId must be 32-64 characters long.");
     }
     Ok(())
 }

@@ -22,13 +22,12 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::FileFailurePersistence;
 use sm_model::request::{
-    CreateSecret, DeleteSecret, GetSecretValue, ListSecretVersionIds, PutSecretValue, RotateSecret,
-    RotationRules, SecretIdOnly, UpdateSecret, UpdateSecretVersionStage,
+    CreateSecret, DeleteSecret, GetSecretValue, ListSecretVersionIds, PutSecretValue, RotateSecret, RotationRules,
+    SecretIdOnly, UpdateSecret, UpdateSecretVersionStage,
 };
 use sm_model::state::name_of;
 use sm_model::{
-    apply, branches, Blob, Expect, FunctionBehaviour, Model, Request, Step, AWSCURRENT, AWSPENDING,
-    AWSPREVIOUS,
+    apply, branches, Blob, Expect, FunctionBehaviour, Model, Request, Step, AWSCURRENT, AWSPENDING, AWSPREVIOUS,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -46,31 +45,20 @@ const TOKENS: [&str; 8] = [
     "t8-000000000000000000000000000000",
 ];
 /// 31, 65 and 0 characters.
-const BAD_TOKENS: [&str; 3] = [
-    "bad-000000000000000000000000000",
-    "bad-0000000000000000000000000000000000000000000000000000000000000",
-    "",
-];
+const BAD_TOKENS: [&str; 3] =
+    ["bad-000000000000000000000000000", "bad-0000000000000000000000000000000000000000000000000000000000000", ""];
 const LABELS: [&str; 5] = [AWSCURRENT, AWSPREVIOUS, AWSPENDING, "custom1", "custom2"];
 const FUNCTIONS: [(&str, FunctionBehaviour); 6] = [
     ("fn:complete", FunctionBehaviour::Complete),
-    (
-        "fn:fail-create",
-        FunctionBehaviour::FailAt(Step::CreateSecret),
-    ),
+    ("fn:fail-create", FunctionBehaviour::FailAt(Step::CreateSecret)),
     ("fn:fail-set", FunctionBehaviour::FailAt(Step::SetSecret)),
     ("fn:fail-test", FunctionBehaviour::FailAt(Step::TestSecret)),
-    (
-        "fn:fail-finish",
-        FunctionBehaviour::FailAt(Step::FinishSecret),
-    ),
+    ("fn:fail-finish", FunctionBehaviour::FailAt(Step::FinishSecret)),
     ("fn:denied", FunctionBehaviour::NotInvocable),
 ];
 
 fn initial() -> Model {
-    FUNCTIONS
-        .iter()
-        .fold(Model::new(), |m, (arn, b)| m.with_function(arn, *b))
+    FUNCTIONS.iter().fold(Model::new(), |m, (arn, b)| m.with_function(arn, *b))
 }
 
 // Each component generator takes `wild`: tame values are valid inputs over a small pool (so
@@ -234,20 +222,10 @@ fn lambda_arn(wild: bool) -> BoxedStrategy<Option<String>> {
 fn rotation_rules(wild: bool) -> BoxedStrategy<Option<RotationRules>> {
     if !wild {
         let rules = prop_oneof![
-            select(vec![1i64, 7, 30]).prop_map(|d| RotationRules {
-                automatically_after_days: Some(d),
-                ..Default::default()
-            }),
-            select(vec![
-                "rate(4 hours)",
-                "rate(10 days)",
-                "cron(0 /8 * * ? *)",
-                "cron(0 17 L * ? *)"
-            ])
-            .prop_map(|e| RotationRules {
-                schedule_expression: Some(e.to_string()),
-                ..Default::default()
-            }),
+            select(vec![1i64, 7, 30])
+                .prop_map(|d| RotationRules { automatically_after_days: Some(d), ..Default::default() }),
+            select(vec!["rate(4 hours)", "rate(10 days)", "cron(0 /8 * * ? *)", "cron(0 17 L * ? *)"])
+                .prop_map(|e| RotationRules { schedule_expression: Some(e.to_string()), ..Default::default() }),
         ];
         return prop_oneof![2 => Just(None), 1 => rules.prop_map(Some)].boxed();
     }
@@ -283,13 +261,8 @@ fn rotation_rules(wild: bool) -> BoxedStrategy<Option<RotationRules>> {
 }
 
 fn request_of(wild: bool) -> BoxedStrategy<Request> {
-    let create = (
-        secret_id(wild),
-        token(wild),
-        description(wild),
-        prop::option::weighted(0.85, value(wild)),
-    )
-        .prop_map(|(name, t, d, v)| {
+    let create = (secret_id(wild), token(wild), description(wild), prop::option::weighted(0.85, value(wild))).prop_map(
+        |(name, t, d, v)| {
             let (s, b) = v.unwrap_or((None, None));
             Request::CreateSecret(CreateSecret {
                 name,
@@ -298,26 +271,20 @@ fn request_of(wild: bool) -> BoxedStrategy<Request> {
                 secret_string: s,
                 secret_binary: b,
             })
-        });
-    let put = (secret_id(wild), token(wild), value(wild), stages(wild)).prop_map(
-        |(id, t, (s, b), st)| {
-            Request::PutSecretValue(PutSecretValue {
-                secret_id: id,
-                client_request_token: t,
-                secret_string: s,
-                secret_binary: b,
-                version_stages: st,
-                rotation_token: None,
-            })
         },
     );
-    let update = (
-        secret_id(wild),
-        token(wild),
-        description(wild),
-        prop::option::weighted(0.7, value(wild)),
-    )
-        .prop_map(|(id, t, d, v)| {
+    let put = (secret_id(wild), token(wild), value(wild), stages(wild)).prop_map(|(id, t, (s, b), st)| {
+        Request::PutSecretValue(PutSecretValue {
+            secret_id: id,
+            client_request_token: t,
+            secret_string: s,
+            secret_binary: b,
+            version_stages: st,
+            rotation_token: None,
+        })
+    });
+    let update = (secret_id(wild), token(wild), description(wild), prop::option::weighted(0.7, value(wild))).prop_map(
+        |(id, t, d, v)| {
             let (s, b) = v.unwrap_or((None, None));
             Request::UpdateSecret(UpdateSecret {
                 secret_id: id,
@@ -326,40 +293,22 @@ fn request_of(wild: bool) -> BoxedStrategy<Request> {
                 secret_string: s,
                 secret_binary: b,
             })
-        });
-    let usvs = (
-        secret_id(wild),
-        label(wild),
-        version_id(wild),
-        version_id(wild),
-    )
-        .prop_map(|(id, l, r, m)| {
-            Request::UpdateSecretVersionStage(UpdateSecretVersionStage {
-                secret_id: id,
-                version_stage: l,
-                remove_from_version_id: r,
-                move_to_version_id: m,
-            })
-        });
-    let get = (
-        secret_id(wild),
-        version_id(wild),
-        prop::option::weighted(0.4, label(wild)),
-    )
-        .prop_map(|(id, v, l)| {
-            Request::GetSecretValue(GetSecretValue {
-                secret_id: id,
-                version_id: v,
-                version_stage: l,
-            })
-        });
-    let describe =
-        secret_id(wild).prop_map(|id| Request::DescribeSecret(SecretIdOnly { secret_id: id }));
-    let list = (secret_id(wild), any::<Option<bool>>()).prop_map(|(id, d)| {
-        Request::ListSecretVersionIds(ListSecretVersionIds {
+        },
+    );
+    let usvs = (secret_id(wild), label(wild), version_id(wild), version_id(wild)).prop_map(|(id, l, r, m)| {
+        Request::UpdateSecretVersionStage(UpdateSecretVersionStage {
             secret_id: id,
-            include_deprecated: d,
+            version_stage: l,
+            remove_from_version_id: r,
+            move_to_version_id: m,
         })
+    });
+    let get = (secret_id(wild), version_id(wild), prop::option::weighted(0.4, label(wild))).prop_map(|(id, v, l)| {
+        Request::GetSecretValue(GetSecretValue { secret_id: id, version_id: v, version_stage: l })
+    });
+    let describe = secret_id(wild).prop_map(|id| Request::DescribeSecret(SecretIdOnly { secret_id: id }));
+    let list = (secret_id(wild), any::<Option<bool>>()).prop_map(|(id, d)| {
+        Request::ListSecretVersionIds(ListSecretVersionIds { secret_id: id, include_deprecated: d })
     });
     let rotate = (
         secret_id(wild),
@@ -377,18 +326,13 @@ fn request_of(wild: bool) -> BoxedStrategy<Request> {
                 rotate_immediately: now,
             })
         });
-    let cancel =
-        secret_id(wild).prop_map(|id| Request::CancelRotateSecret(SecretIdOnly { secret_id: id }));
+    let cancel = secret_id(wild).prop_map(|id| Request::CancelRotateSecret(SecretIdOnly { secret_id: id }));
     let window = if wild {
         prop_oneof![1 => Just(None), 2 => select(vec![7i64, 30, 6, 31, 0]).prop_map(Some), 1 => any::<i64>().prop_map(Some)].boxed()
     } else {
         prop_oneof![3 => Just(None), 1 => select(vec![7i64, 30]).prop_map(Some)].boxed()
     };
-    let force = if wild {
-        any::<Option<bool>>().boxed()
-    } else {
-        prop::option::weighted(0.3, Just(true)).boxed()
-    };
+    let force = if wild { any::<Option<bool>>().boxed() } else { prop::option::weighted(0.3, Just(true)).boxed() };
     let delete = (secret_id(wild), window, force).prop_map(move |(id, w, f)| {
         let w = if f == Some(true) && !wild { None } else { w };
         Request::DeleteSecret(DeleteSecret {
@@ -397,8 +341,7 @@ fn request_of(wild: bool) -> BoxedStrategy<Request> {
             force_delete_without_recovery: f,
         })
     });
-    let restore =
-        secret_id(wild).prop_map(|id| Request::RestoreSecret(SecretIdOnly { secret_id: id }));
+    let restore = secret_id(wild).prop_map(|id| Request::RestoreSecret(SecretIdOnly { secret_id: id }));
     prop_oneof![
         4 => create,
         7 => put,
@@ -437,21 +380,16 @@ fn without_clock(m: &Model) -> Model {
 fn names_previous(req: &Request) -> bool {
     match req {
         Request::UpdateSecretVersionStage(i) => i.version_stage == AWSPREVIOUS,
-        Request::PutSecretValue(i) => i
-            .version_stages
-            .as_ref()
-            .is_some_and(|s| s.iter().any(|l| l == AWSPREVIOUS)),
+        Request::PutSecretValue(i) => i.version_stages.as_ref().is_some_and(|s| s.iter().any(|l| l == AWSPREVIOUS)),
         _ => false,
     }
 }
 
 fn previous_shares_current(m: &Model, name: &str) -> bool {
-    m.secrets
-        .get(name)
-        .is_some_and(|s| match (s.holder(AWSCURRENT), s.holder(AWSPREVIOUS)) {
-            (Some(c), Some(p)) => c == p,
-            _ => false,
-        })
+    m.secrets.get(name).is_some_and(|s| match (s.holder(AWSCURRENT), s.holder(AWSPREVIOUS)) {
+        (Some(c), Some(p)) => c == p,
+        _ => false,
+    })
 }
 
 /// What the checks remember about each secret's history.
@@ -466,13 +404,10 @@ struct History {
 impl History {
     fn update(&mut self, req: &Request, m: &Model) {
         if names_previous(req) {
-            self.previous_placed
-                .insert(name_of(req.secret_id()).to_string());
+            self.previous_placed.insert(name_of(req.secret_id()).to_string());
         }
-        self.with_current
-            .retain(|name| m.secrets.contains_key(name));
-        self.previous_placed
-            .retain(|name| m.secrets.contains_key(name));
+        self.with_current.retain(|name| m.secrets.contains_key(name));
+        self.previous_placed.retain(|name| m.secrets.contains_key(name));
         for (name, s) in &m.secrets {
             if s.holder(AWSCURRENT).is_some() {
                 self.with_current.insert(name.clone());
@@ -489,11 +424,7 @@ fn check_branch(
     after: &Model,
     history: &History,
 ) -> Result<(), TestCaseError> {
-    prop_assert_eq!(
-        after.clock,
-        before.clock + 1,
-        "the clock advances by one per request"
-    );
+    prop_assert_eq!(after.clock, before.clock + 1, "the clock advances by one per request");
     if !outcome.is_ok() {
         prop_assert_eq!(
             without_clock(after),
@@ -503,12 +434,7 @@ fn check_branch(
         );
     }
     for (name, secret) in &after.secrets {
-        prop_assert!(
-            secret.label_count() <= 20,
-            "{name}: {} labels after {:?}",
-            secret.label_count(),
-            req
-        );
+        prop_assert!(secret.label_count() <= 20, "{name}: {} labels after {:?}", secret.label_count(), req);
         let mut holders: BTreeMap<&str, usize> = BTreeMap::new();
         for v in secret.versions.values() {
             for l in &v.labels {
@@ -516,14 +442,10 @@ fn check_branch(
             }
         }
         for (label, n) in holders {
-            prop_assert!(
-                n <= 1,
-                "{name}: label {label} is on {n} versions after {:?}",
-                req
-            );
+            prop_assert!(n <= 1, "{name}: label {label} is on {n} versions after {:?}", req);
         }
-        let exempt = history.previous_placed.contains(name)
-            || (names_previous(req) && name_of(req.secret_id()) == name);
+        let exempt =
+            history.previous_placed.contains(name) || (names_previous(req) && name_of(req.secret_id()) == name);
         if !exempt {
             prop_assert!(
                 !previous_shares_current(after, name),
@@ -532,19 +454,8 @@ fn check_branch(
             );
         }
         if history.with_current.contains(name) {
-            let n = secret
-                .versions
-                .values()
-                .filter(|v| v.labels.contains(AWSCURRENT))
-                .count();
-            prop_assert_eq!(
-                n,
-                1,
-                "{}: AWSCURRENT is on {} versions after {:?}",
-                name,
-                n,
-                req
-            );
+            let n = secret.versions.values().filter(|v| v.labels.contains(AWSCURRENT)).count();
+            prop_assert_eq!(n, 1, "{}: AWSCURRENT is on {} versions after {:?}", name, n, req);
         }
     }
     Ok(())
@@ -567,22 +478,13 @@ fn check_listing(m: &Model) -> Result<(), TestCaseError> {
             let id = entry["VersionId"].as_str().expect("VersionId");
             let v = &secret.versions[id];
             match &entry["VersionStages"] {
-                serde_json::Value::Null => prop_assert!(
-                    v.labels.is_empty(),
-                    "{name}/{id} listed as deprecated but has {:?}",
-                    v.labels
-                ),
+                serde_json::Value::Null => {
+                    prop_assert!(v.labels.is_empty(), "{name}/{id} listed as deprecated but has {:?}", v.labels)
+                }
                 stages => {
-                    let listed: BTreeSet<String> = stages
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|l| l.as_str().unwrap().to_string())
-                        .collect();
-                    prop_assert!(
-                        !listed.is_empty(),
-                        "{name}/{id}: an empty VersionStages list"
-                    );
+                    let listed: BTreeSet<String> =
+                        stages.as_array().unwrap().iter().map(|l| l.as_str().unwrap().to_string()).collect();
+                    prop_assert!(!listed.is_empty(), "{name}/{id}: an empty VersionStages list");
                     prop_assert_eq!(&listed, &v.labels, "{}/{}", name, id);
                 }
             }
@@ -613,12 +515,7 @@ fn check_idempotent(before: &Model, req: &Request) -> Result<(), TestCaseError> 
         (Expect::Err(a), Expect::Err(b)) => prop_assert_eq!(&a.code, &b.code, "{:?}", req),
         (a, b) => prop_assert!(false, "{:?} gave {:?} then {:?}", req, a, b),
     }
-    prop_assert_eq!(
-        without_clock(&twice),
-        without_clock(&once),
-        "a repeated {:?} changed the state",
-        req
-    );
+    prop_assert_eq!(without_clock(&twice), without_clock(&once), "a repeated {:?} changed the state", req);
     Ok(())
 }
 
@@ -695,59 +592,28 @@ fn checks_detect_broken_states() {
     });
     let before = m.clone();
     let o2 = apply(&mut m, &put);
-    let tracked = History {
-        with_current: BTreeSet::from(["s1".to_string()]),
-        ..History::default()
-    };
+    let tracked = History { with_current: BTreeSet::from(["s1".to_string()]), ..History::default() };
     assert!(check_branch(&before, &put, &o2, &m, &tracked).is_ok());
     assert!(check_listing(&m).is_ok());
 
     // A label on two versions, and AWSCURRENT on two versions.
     let mut broken = m.clone();
-    broken
-        .secrets
-        .get_mut("s1")
-        .unwrap()
-        .versions
-        .get_mut(TOKENS[0])
-        .unwrap()
-        .labels
-        .insert(AWSCURRENT.into());
+    broken.secrets.get_mut("s1").unwrap().versions.get_mut(TOKENS[0]).unwrap().labels.insert(AWSCURRENT.into());
     assert!(check_branch(&before, &put, &o2, &broken, &tracked).is_err());
     // AWSPREVIOUS on the AWSCURRENT version.
     let mut broken = m.clone();
     let s = broken.secrets.get_mut("s1").unwrap();
     s.versions.get_mut(TOKENS[0]).unwrap().labels.clear();
-    s.versions
-        .get_mut(TOKENS[1])
-        .unwrap()
-        .labels
-        .insert(AWSPREVIOUS.into());
+    s.versions.get_mut(TOKENS[1]).unwrap().labels.insert(AWSPREVIOUS.into());
     assert!(check_branch(&before, &put, &o2, &broken, &History::default()).is_err());
-    let exempt = History {
-        previous_placed: BTreeSet::from(["s1".to_string()]),
-        ..History::default()
-    };
+    let exempt = History { previous_placed: BTreeSet::from(["s1".to_string()]), ..History::default() };
     assert!(check_branch(&before, &put, &o2, &broken, &exempt).is_ok());
     // AWSCURRENT lost.
     let mut broken = m.clone();
-    broken
-        .secrets
-        .get_mut("s1")
-        .unwrap()
-        .versions
-        .get_mut(TOKENS[1])
-        .unwrap()
-        .labels
-        .clear();
+    broken.secrets.get_mut("s1").unwrap().versions.get_mut(TOKENS[1]).unwrap().labels.clear();
     assert!(check_branch(&before, &put, &o2, &broken, &tracked).is_err());
     // An error that changed the state.
-    let refused = apply(
-        &mut before.clone(),
-        &Request::DescribeSecret(SecretIdOnly {
-            secret_id: "nope".into(),
-        }),
-    );
+    let refused = apply(&mut before.clone(), &Request::DescribeSecret(SecretIdOnly { secret_id: "nope".into() }));
     assert!(!refused.is_ok());
     assert!(check_branch(&before, &put, &refused, &m, &tracked).is_err());
 }
@@ -763,18 +629,12 @@ fn generator_reaches_every_rule() {
     let mut cited: BTreeSet<&str> = BTreeSet::new();
     let (mut ok, mut total) = (0usize, 0usize);
     for _ in 0..256 {
-        let generated = prop::collection::vec(step(), 1..=40)
-            .new_tree(&mut runner)
-            .unwrap()
-            .current();
+        let generated = prop::collection::vec(step(), 1..=40).new_tree(&mut runner).unwrap().current();
         let mut m = initial();
         for (symbolic, pick) in prelude().iter().chain(&generated) {
             let req = resolve(&m, symbolic);
             let all = branches(&m, &req);
-            cited.extend(
-                all.iter()
-                    .flat_map(|b| b.outcome.rules.iter().map(|r| r.id)),
-            );
+            cited.extend(all.iter().flat_map(|b| b.outcome.rules.iter().map(|r| r.id)));
             total += 1;
             ok += usize::from(all[0].outcome.is_ok());
             m = all[pick % all.len()].state.clone();

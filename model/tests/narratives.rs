@@ -40,8 +40,7 @@ fn run(m: &mut Model, steps: &[(&str, Value)]) -> Steps {
     steps
         .iter()
         .map(|(op, input)| {
-            let r =
-                Request::from_parts(op, input.clone()).expect("narrative requests are well-formed");
+            let r = Request::from_parts(op, input.clone()).expect("narrative requests are well-formed");
             let o = apply(m, &r);
             (r, o, m.clone())
         })
@@ -49,16 +48,10 @@ fn run(m: &mut Model, steps: &[(&str, Value)]) -> Steps {
 }
 
 fn create(token: &str, value: &str) -> (&'static str, Value) {
-    (
-        "CreateSecret",
-        json!({"Name": "s1", "ClientRequestToken": token, "SecretString": value}),
-    )
+    ("CreateSecret", json!({"Name": "s1", "ClientRequestToken": token, "SecretString": value}))
 }
 fn put(token: &str, value: &str) -> (&'static str, Value) {
-    (
-        "PutSecretValue",
-        json!({"SecretId": "s1", "ClientRequestToken": token, "SecretString": value}),
-    )
+    ("PutSecretValue", json!({"SecretId": "s1", "ClientRequestToken": token, "SecretString": value}))
 }
 fn put_stages(token: &str, value: &str, stages: &[&str]) -> (&'static str, Value) {
     (
@@ -78,16 +71,11 @@ fn describe() -> (&'static str, Value) {
 }
 fn get(input: Value) -> (&'static str, Value) {
     let mut i = json!({"SecretId": "s1"});
-    i.as_object_mut()
-        .unwrap()
-        .extend(input.as_object().unwrap().clone());
+    i.as_object_mut().unwrap().extend(input.as_object().unwrap().clone());
     ("GetSecretValue", i)
 }
 fn list(include_deprecated: bool) -> (&'static str, Value) {
-    (
-        "ListSecretVersionIds",
-        json!({"SecretId": "s1", "IncludeDeprecated": include_deprecated}),
-    )
+    ("ListSecretVersionIds", json!({"SecretId": "s1", "IncludeDeprecated": include_deprecated}))
 }
 fn usvs(stage: &str, move_to: Option<&str>, remove_from: Option<&str>) -> (&'static str, Value) {
     let mut i = json!({"SecretId": "s1", "VersionStage": stage});
@@ -126,10 +114,7 @@ fn a_stalled_pending_blocks_rotation() {
         ],
     );
     let irx = Some("InvalidRequestException");
-    assert_eq!(
-        codes(&steps),
-        vec![None, None, None, irx, irx, None, None, None, None, None]
-    );
+    assert_eq!(codes(&steps), vec![None, None, None, irx, irx, None, None, None, None, None]);
     insta::assert_snapshot!(step_table(&steps));
 }
 
@@ -246,10 +231,7 @@ fn g_secret_without_a_value() {
     let steps = run(
         &mut m,
         &[
-            (
-                "CreateSecret",
-                json!({"Name": "s1", "ClientRequestToken": V1, "Description": "empty"}),
-            ),
+            ("CreateSecret", json!({"Name": "s1", "ClientRequestToken": V1, "Description": "empty"})),
             describe(),
             get(json!({})),
             list(true),
@@ -272,10 +254,7 @@ fn h_deletion_and_restore() {
         &[
             create(V1, "v0"),
             put(V2, "v1"),
-            (
-                "DeleteSecret",
-                json!({"SecretId": "s1", "RecoveryWindowInDays": 7}),
-            ),
+            ("DeleteSecret", json!({"SecretId": "s1", "RecoveryWindowInDays": 7})),
             get(json!({})),
             put(V3, "v2"),
             describe(),
@@ -283,10 +262,7 @@ fn h_deletion_and_restore() {
             ("RestoreSecret", json!({"SecretId": "s1"})),
             get(json!({})),
             describe(),
-            (
-                "DeleteSecret",
-                json!({"SecretId": "s1", "ForceDeleteWithoutRecovery": true}),
-            ),
+            ("DeleteSecret", json!({"SecretId": "s1", "ForceDeleteWithoutRecovery": true})),
             describe(),
             create(V4, "new"),
         ],
@@ -312,22 +288,12 @@ fn i_successful_rotation_end_states() {
     let all = branches(&m, &r);
     assert_eq!(all.len(), 2);
     for (n, b) in all.into_iter().enumerate() {
-        out.push_str(&format!(
-            "\n=== end state {} of 2: {}",
-            n + 1,
-            state_summary(&b.state)
-        ));
+        out.push_str(&format!("\n=== end state {} of 2: {}", n + 1, state_summary(&b.state)));
         let mut state = b.state.clone();
         let mut steps = vec![(r.clone(), b.outcome, b.state)];
         steps.extend(run(
             &mut state,
-            &[
-                describe(),
-                get(json!({"VersionStage": "AWSPENDING"})),
-                list(false),
-                rotate(R2, None),
-                describe(),
-            ],
+            &[describe(), get(json!({"VersionStage": "AWSPENDING"})), list(false), rotate(R2, None), describe()],
         ));
         out.push_str(&step_table(&steps));
     }

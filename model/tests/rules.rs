@@ -40,7 +40,8 @@ const M10: &str = "No Lambda rotation function ARN is associated with this secre
 const M11: &str = "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.";
 const M12: &str = "A previous rotation isn't complete. That rotation will be reattempted.";
 const M13: &str = "You cannot specify both rotation frequency and schedule expression together.";
-const NAME_PATTERN: &str = "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!";
+const NAME_PATTERN: &str =
+    "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!";
 
 const IPE: &str = "InvalidParameterException";
 const IRE: &str = "InvalidRequestException";
@@ -53,19 +54,13 @@ const LEE: &str = "LimitExceededException";
 const CONSTRAINT: &[&str] = &[IPE, VE];
 
 fn m2(label: &str) -> Option<String> {
-    Some(format!(
-        "Secrets Manager can't find the specified secret value for staging label: {label}"
-    ))
+    Some(format!("Secrets Manager can't find the specified secret value for staging label: {label}"))
 }
 fn m3(id: &str) -> Option<String> {
-    Some(format!(
-        "Secrets Manager can't find the specified secret value for VersionId: {id}"
-    ))
+    Some(format!("Secrets Manager can't find the specified secret value for VersionId: {id}"))
 }
 fn m5(name: &str) -> Option<String> {
-    Some(format!(
-        "The operation failed because the secret {name} already exists."
-    ))
+    Some(format!("The operation failed because the secret {name} already exists."))
 }
 fn m6(token: &str) -> Option<String> {
     Some(format!(
@@ -127,45 +122,25 @@ fn given(g: Given) -> Model {
         Given::One => setup(&mut m, "CreateSecret", create),
         Given::Two => {
             setup(&mut m, "CreateSecret", create);
-            setup(
-                &mut m,
-                "PutSecretValue",
-                json!({"SecretId": "s1", "SecretString": "two", "ClientRequestToken": V2}),
-            );
+            setup(&mut m, "PutSecretValue", json!({"SecretId": "s1", "SecretString": "two", "ClientRequestToken": V2}));
         }
         Given::Three => {
             setup(&mut m, "CreateSecret", create);
-            setup(
-                &mut m,
-                "PutSecretValue",
-                json!({"SecretId": "s1", "SecretString": "two", "ClientRequestToken": V2}),
-            );
+            setup(&mut m, "PutSecretValue", json!({"SecretId": "s1", "SecretString": "two", "ClientRequestToken": V2}));
             setup(
                 &mut m,
                 "PutSecretValue",
                 json!({"SecretId": "s1", "SecretString": "three", "ClientRequestToken": V3}),
             );
         }
-        Given::NoValue => setup(
-            &mut m,
-            "CreateSecret",
-            json!({"Name": "s1", "ClientRequestToken": V1}),
-        ),
+        Given::NoValue => setup(&mut m, "CreateSecret", json!({"Name": "s1", "ClientRequestToken": V1})),
         Given::Deleted => {
             setup(&mut m, "CreateSecret", create);
-            setup(
-                &mut m,
-                "DeleteSecret",
-                json!({"SecretId": "s1", "RecoveryWindowInDays": 7}),
-            );
+            setup(&mut m, "DeleteSecret", json!({"SecretId": "s1", "RecoveryWindowInDays": 7}));
         }
         Given::Stalled | Given::Placeholder => {
             setup(&mut m, "CreateSecret", create);
-            let arn = if matches!(g, Given::Stalled) {
-                FAIL_SET
-            } else {
-                FAIL_CREATE
-            };
+            let arn = if matches!(g, Given::Stalled) { FAIL_SET } else { FAIL_CREATE };
             setup(
                 &mut m,
                 "RotateSecret",
@@ -360,11 +335,9 @@ fn refusals(
                     assert!(e.message_known, "{op}: the {} text should be known", e.code);
                     assert_eq!(&e.message, text, "{op}");
                 }
-                None => assert!(
-                    !e.message_known,
-                    "{op}: the {} text should be marked unverified: {}",
-                    e.code, e.message
-                ),
+                None => {
+                    assert!(!e.message_known, "{op}: the {} text should be marked unverified: {}", e.code, e.message)
+                }
             }
             // A refusal never changes the state (apart from the clock).
             let mut before = model.clone();
@@ -373,11 +346,7 @@ fn refusals(
         }
     }
     let mut m = model.clone();
-    assert_eq!(
-        apply(&mut m, &request),
-        all[0].outcome,
-        "apply is the first branch"
-    );
+    assert_eq!(apply(&mut m, &request), all[0].outcome, "apply is the first branch");
 }
 
 // ---- acceptances ------------------------------------------------------------------------------
@@ -454,17 +423,9 @@ fn acceptances(
         let Expect::Ok(response) = &b.outcome.expect else {
             panic!("{op} was refused: {:?}", b.outcome.expect);
         };
-        assert!(
-            cites(&b.outcome, rule),
-            "{op} does not cite {rule} (cites {})",
-            b.outcome.rule_ids()
-        );
+        assert!(cites(&b.outcome, rule), "{op} does not cite {rule} (cites {})", b.outcome.rule_ids());
         for (k, v) in members.as_object().expect("members is an object") {
-            assert_eq!(
-                response.get(k).unwrap_or(&Value::Null),
-                v,
-                "{op}: member {k} of {response}"
-            );
+            assert_eq!(response.get(k).unwrap_or(&Value::Null), v, "{op}: member {k} of {response}");
         }
     }
 }
@@ -501,17 +462,11 @@ fn rejected_rotation_rules(#[case] rules: Value, #[case] rule: &str) {
     let all = branches(&model, &request);
     assert_eq!(all.len(), 1, "{rules}: one outcome");
     let o = &all[0].outcome;
-    let Expect::Err(e) = &o.expect else {
-        panic!("{rules} was accepted")
-    };
+    let Expect::Err(e) = &o.expect else { panic!("{rules} was accepted") };
     assert_eq!(e.code, IPE, "{rules}");
     assert!(!e.message_known, "{rules}: the text is unverified");
     assert!(cites(o, rule), "{rules}: cites {} not {rule}", o.rule_ids());
-    assert_eq!(
-        o.rules.last().map(|r| r.id),
-        Some(rule),
-        "{rules}: {rule} decided the refusal"
-    );
+    assert_eq!(o.rules.last().map(|r| r.id), Some(rule), "{rules}: {rule} decided the refusal");
 }
 
 // ---- rules that need a follow-up read ---------------------------------------------------------
@@ -525,13 +480,7 @@ fn describe(m: &mut Model) -> Value {
 #[test]
 fn not_invocable_function_saves_nothing() {
     let mut m = given(Given::One);
-    let o = apply(
-        &mut m,
-        &req(
-            "RotateSecret",
-            rotate_with(json!({"AutomaticallyAfterDays": 7})),
-        ),
-    );
+    let o = apply(&mut m, &req("RotateSecret", rotate_with(json!({"AutomaticallyAfterDays": 7}))));
     assert!(o.is_ok(), "control: a complete function is accepted");
     for arn in [DENIED, UNKNOWN_FN] {
         let mut m = given(Given::One);
@@ -547,11 +496,7 @@ fn not_invocable_function_saves_nothing() {
         assert_eq!(d["RotationEnabled"], Value::Null, "{arn}: {d}");
         assert_eq!(d["RotationLambdaARN"], Value::Null, "{arn}: {d}");
         assert_eq!(d["RotationRules"], Value::Null, "{arn}: {d}");
-        assert_eq!(
-            d["VersionIdsToStages"],
-            json!({V1: ["AWSCURRENT"]}),
-            "{arn}: no pending version"
-        );
+        assert_eq!(d["VersionIdsToStages"], json!({V1: ["AWSCURRENT"]}), "{arn}: no pending version");
     }
 }
 
@@ -560,34 +505,17 @@ fn not_invocable_function_saves_nothing() {
 fn refused_rotations_save_nothing() {
     let mut m = given(Given::One);
     assert_eq!(
-        apply(
-            &mut m,
-            &req(
-                "RotateSecret",
-                json!({"SecretId": "s1", "ClientRequestToken": R1})
-            )
-        )
-        .error_code(),
+        apply(&mut m, &req("RotateSecret", json!({"SecretId": "s1", "ClientRequestToken": R1}))).error_code(),
         Some(IRE)
     );
     assert_eq!(describe(&mut m)["RotationEnabled"], Value::Null);
 
     let mut m = given(Given::Stalled);
     let before = describe(&mut m);
-    let o = apply(
-        &mut m,
-        &req(
-            "RotateSecret",
-            rotate_with(json!({"ScheduleExpression": "rate(10 days)"})),
-        ),
-    );
+    let o = apply(&mut m, &req("RotateSecret", rotate_with(json!({"ScheduleExpression": "rate(10 days)"}))));
     assert_eq!(o.error_code(), Some(IRE));
     let after = describe(&mut m);
-    assert_eq!(
-        after["RotationLambdaARN"],
-        json!(FAIL_SET),
-        "the stored function is unchanged"
-    );
+    assert_eq!(after["RotationLambdaARN"], json!(FAIL_SET), "the stored function is unchanged");
     assert_eq!(after["RotationRules"], before["RotationRules"]);
 }
 
@@ -596,10 +524,7 @@ fn refused_rotations_save_nothing() {
 #[test]
 fn cancel_keeps_pending_and_function() {
     let mut m = given(Given::Stalled);
-    let o = apply(
-        &mut m,
-        &req("CancelRotateSecret", json!({"SecretId": "s1"})),
-    );
+    let o = apply(&mut m, &req("CancelRotateSecret", json!({"SecretId": "s1"})));
     assert!(cites(&o, "cancel.effect"));
     let d = describe(&mut m);
     assert_eq!(d["RotationEnabled"], json!(false));
@@ -615,19 +540,14 @@ fn stalled_and_not_invocable_allows_either_refusal() {
     let m = given(Given::Stalled);
     let all = branches(
         &m,
-        &req(
-            "RotateSecret",
-            json!({"SecretId": "s1", "ClientRequestToken": R2, "RotationLambdaARN": DENIED}),
-        ),
+        &req("RotateSecret", json!({"SecretId": "s1", "ClientRequestToken": R2, "RotationLambdaARN": DENIED})),
     );
     let got: BTreeSet<(String, String, &str)> = all
         .iter()
         .map(|b| match &b.outcome.expect {
-            Expect::Err(e) if e.message_known => (
-                e.code.clone(),
-                e.message.clone(),
-                b.outcome.rules.last().unwrap().id,
-            ),
+            Expect::Err(e) if e.message_known => {
+                (e.code.clone(), e.message.clone(), b.outcome.rules.last().unwrap().id)
+            }
             other => panic!("unexpected {other:?}"),
         })
         .collect();
@@ -649,16 +569,11 @@ fn attach_unheld_with_remove_from_allows_both() {
         "UpdateSecretVersionStage",
         json!({"SecretId": "s1", "VersionStage": "nowhere", "MoveToVersionId": V1, "RemoveFromVersionId": V2}),
     );
-    let got: BTreeSet<(String, &str)> = branches(&m, &r)
-        .iter()
-        .map(|b| (kind(&b.outcome), b.outcome.rules.last().unwrap().id))
-        .collect();
+    let got: BTreeSet<(String, &str)> =
+        branches(&m, &r).iter().map(|b| (kind(&b.outcome), b.outcome.rules.last().unwrap().id)).collect();
     assert_eq!(
         got,
-        BTreeSet::from([
-            ("ok".to_string(), "usvs.attach-unheld"),
-            (IPE.to_string(), "usvs.remove-mismatch")
-        ])
+        BTreeSet::from([("ok".to_string(), "usvs.attach-unheld"), (IPE.to_string(), "usvs.remove-mismatch")])
     );
 }
 
@@ -666,18 +581,8 @@ fn attach_unheld_with_remove_from_allows_both() {
 #[test]
 fn create_after_force_delete_has_two_outcomes() {
     let mut m = given(Given::One);
-    setup(
-        &mut m,
-        "DeleteSecret",
-        json!({"SecretId": "s1", "ForceDeleteWithoutRecovery": true}),
-    );
-    let all = branches(
-        &m,
-        &req(
-            "CreateSecret",
-            json!({"Name": "s1", "ClientRequestToken": V2, "SecretString": "x"}),
-        ),
-    );
+    setup(&mut m, "DeleteSecret", json!({"SecretId": "s1", "ForceDeleteWithoutRecovery": true}));
+    let all = branches(&m, &req("CreateSecret", json!({"Name": "s1", "ClientRequestToken": V2, "SecretString": "x"})));
     let kinds: BTreeSet<String> = all.iter().map(|b| kind(&b.outcome)).collect();
     assert_eq!(kinds, BTreeSet::from(["ok".to_string(), IRE.to_string()]));
     for b in &all {
@@ -703,11 +608,7 @@ fn same_token_same_value_is_a_no_op(
     let model = given(given_state);
     let mut m = model.clone();
     let o = apply(&mut m, &req(op, input));
-    assert!(
-        cites(&o, "token.same-value"),
-        "{op}: cites {}",
-        o.rule_ids()
-    );
+    assert!(cites(&o, "token.same-value"), "{op}: cites {}", o.rule_ids());
     let response = o.response().expect("succeeds");
     for (k, v) in members.as_object().unwrap() {
         assert_eq!(&response[k], v, "{op}: {k}");
@@ -730,41 +631,22 @@ fn version_quota_and_clean_up() {
     }
     assert_eq!(m.secrets["s1"].versions.len(), 100);
     m.advance_clock(24 * 60 * 60);
-    let put = req(
-        "PutSecretValue",
-        json!({"SecretId": "s1", "ClientRequestToken": V9, "SecretString": "new"}),
-    );
+    let put = req("PutSecretValue", json!({"SecretId": "s1", "ClientRequestToken": V9, "SecretString": "new"}));
     let all = branches(&m, &put);
     let summary: BTreeSet<(String, usize, bool)> = all
         .iter()
-        .map(|b| {
-            (
-                kind(&b.outcome),
-                b.state.secrets["s1"].versions.len(),
-                cites(&b.outcome, "version.gc"),
-            )
-        })
+        .map(|b| (kind(&b.outcome), b.state.secrets["s1"].versions.len(), cites(&b.outcome, "version.gc")))
         .collect();
     assert_eq!(
         summary,
-        BTreeSet::from([
-            (LEE.to_string(), 100, false),
-            ("ok".to_string(), 101, false),
-            ("ok".to_string(), 100, true),
-        ])
+        BTreeSet::from([(LEE.to_string(), 100, false), ("ok".to_string(), 101, false), ("ok".to_string(), 100, true),])
     );
     let refused = all.iter().find(|b| !b.outcome.is_ok()).unwrap();
     assert!(cites(&refused.outcome, "put.version-quota"));
     // Only a deprecated version (the oldest) may go; every labelled version stays.
-    let collected = all
-        .iter()
-        .find(|b| cites(&b.outcome, "version.gc"))
-        .unwrap();
+    let collected = all.iter().find(|b| cites(&b.outcome, "version.gc")).unwrap();
     let s = &collected.state.secrets["s1"];
-    assert!(
-        !s.versions.contains_key(V1),
-        "the oldest deprecated version is removed first"
-    );
+    assert!(!s.versions.contains_key(V1), "the oldest deprecated version is removed first");
     assert_eq!(s.label_count(), 2);
     assert!(s.holder("AWSCURRENT") == Some(V9) && s.holder("AWSPREVIOUS").is_some());
 }
@@ -780,10 +662,7 @@ fn young_versions_are_never_collected() {
             json!({"SecretId": "s1", "ClientRequestToken": format!("p{i:031}"), "SecretString": format!("x{i}")}),
         );
     }
-    let put = req(
-        "PutSecretValue",
-        json!({"SecretId": "s1", "ClientRequestToken": V9, "SecretString": "new"}),
-    );
+    let put = req("PutSecretValue", json!({"SecretId": "s1", "ClientRequestToken": V9, "SecretString": "new"}));
     for b in branches(&m, &put) {
         assert!(!cites(&b.outcome, "version.gc"));
         if b.outcome.is_ok() {
@@ -795,11 +674,7 @@ fn young_versions_are_never_collected() {
 // ---- successes and the label algebra (§5.1, §13) ----------------------------------------------
 
 fn labels_of(m: &Model, id: &str) -> Vec<String> {
-    m.secrets["s1"].versions[id]
-        .labels
-        .iter()
-        .cloned()
-        .collect()
+    m.secrets["s1"].versions[id].labels.iter().cloned().collect()
 }
 
 /// Each §5.1/§13 state rule, as (setup steps, request, expected labels afterwards, rule cited).
@@ -833,11 +708,7 @@ fn label_algebra(
 ) {
     let mut m = given(Given::Empty);
     if request.0 != "CreateSecret" {
-        setup(
-            &mut m,
-            "CreateSecret",
-            json!({"Name": "s1", "ClientRequestToken": V1, "SecretString": "v0"}),
-        );
+        setup(&mut m, "CreateSecret", json!({"Name": "s1", "ClientRequestToken": V1, "SecretString": "v0"}));
     }
     for (op, input) in steps {
         setup(&mut m, op, input);
@@ -848,16 +719,8 @@ fn label_algebra(
     let o = apply(&mut m, &r);
     assert!(o.is_ok(), "{:?}", o.expect);
     assert!(cites(&o, rule), "cites {} not {rule}", o.rule_ids());
-    let ids: BTreeSet<&str> = m.secrets["s1"]
-        .versions
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(
-        ids,
-        expected.iter().map(|(id, _)| *id).collect(),
-        "the versions"
-    );
+    let ids: BTreeSet<&str> = m.secrets["s1"].versions.keys().map(String::as_str).collect();
+    assert_eq!(ids, expected.iter().map(|(id, _)| *id).collect(), "the versions");
     for (id, labels) in expected {
         assert_eq!(labels_of(&m, id), labels, "labels of {id}");
     }
@@ -877,19 +740,10 @@ fn responses_name_the_version() {
         ),
     );
     assert!(cites(&o, "put.first-version-current"));
-    assert_eq!(
-        o.response().unwrap()["VersionStages"],
-        json!(["AWSCURRENT", "c1"])
-    );
+    assert_eq!(o.response().unwrap()["VersionStages"], json!(["AWSCURRENT", "c1"]));
 
     let mut m = given(Given::One);
-    let o = apply(
-        &mut m,
-        &req(
-            "RotateSecret",
-            rotate_with(json!({"AutomaticallyAfterDays": 30})),
-        ),
-    );
+    let o = apply(&mut m, &req("RotateSecret", rotate_with(json!({"AutomaticallyAfterDays": 30}))));
     assert!(cites(&o, "rotate.response"));
     assert_eq!(o.response().unwrap()["VersionId"], json!(R1));
 }
@@ -899,13 +753,7 @@ fn responses_name_the_version() {
 #[test]
 fn successful_rotation_has_two_end_states() {
     let m = given(Given::One);
-    let all = branches(
-        &m,
-        &req(
-            "RotateSecret",
-            rotate_with(json!({"AutomaticallyAfterDays": 30})),
-        ),
-    );
+    let all = branches(&m, &req("RotateSecret", rotate_with(json!({"AutomaticallyAfterDays": 30}))));
     let ends: BTreeSet<Vec<String>> = all
         .iter()
         .map(|b| {
@@ -916,10 +764,7 @@ fn successful_rotation_has_two_end_states() {
         .collect();
     assert_eq!(
         ends,
-        BTreeSet::from([
-            vec!["AWSCURRENT".to_string()],
-            vec!["AWSCURRENT".to_string(), "AWSPENDING".to_string()]
-        ])
+        BTreeSet::from([vec!["AWSCURRENT".to_string()], vec!["AWSCURRENT".to_string(), "AWSPENDING".to_string()]])
     );
 }
 
@@ -964,59 +809,28 @@ fn rotation_phases(
 ) {
     let mut m = given(given_state)
         .with_function("fn:fail-test", FunctionBehaviour::FailAt(Step::TestSecret))
-        .with_function(
-            "fn:fail-finish",
-            FunctionBehaviour::FailAt(Step::FinishSecret),
-        );
+        .with_function("fn:fail-finish", FunctionBehaviour::FailAt(Step::FinishSecret));
     let o = apply(
         &mut m,
-        &req(
-            "RotateSecret",
-            json!({"SecretId": "s1", "ClientRequestToken": R1, "RotationLambdaARN": arn}),
-        ),
+        &req("RotateSecret", json!({"SecretId": "s1", "ClientRequestToken": R1, "RotationLambdaARN": arn})),
     );
-    assert_eq!(
-        o.response().map(|r| r["VersionId"].clone()),
-        Some(json!(R1)),
-        "{arn}: {:?}",
-        o.expect
-    );
-    for id in [
-        "rotate.settled-before-next-call",
-        "rotate.placeholder",
-        "rotate.function-steps",
-        rule,
-    ] {
+    assert_eq!(o.response().map(|r| r["VersionId"].clone()), Some(json!(R1)), "{arn}: {:?}", o.expect);
+    for id in ["rotate.settled-before-next-call", "rotate.placeholder", "rotate.function-steps", rule] {
         assert!(cites(&o, id), "{arn}: cites {} not {id}", o.rule_ids());
     }
     let s = &m.secrets["s1"];
-    assert_eq!(
-        s.versions[R1].value.is_some(),
-        filled,
-        "{arn}: whether createSecret stored a value"
-    );
+    assert_eq!(s.versions[R1].value.is_some(), filled, "{arn}: whether createSecret stored a value");
     assert_eq!(labels_of(&m, R1), token_labels, "{arn}");
-    assert_eq!(
-        sm_model::labels::is_stalled(s),
-        rule == "rotate.failure-stalls",
-        "{arn}"
-    );
+    assert_eq!(sm_model::labels::is_stalled(s), rule == "rotate.failure-stalls", "{arn}");
     assert_eq!(s.rotation.enabled, Some(true));
-    assert_eq!(
-        s.rotation.rotated,
-        rule == "rotate.end-states",
-        "{arn}: LastRotatedDate only after success"
-    );
+    assert_eq!(s.rotation.rotated, rule == "rotate.end-states", "{arn}: LastRotatedDate only after success");
 }
 
 /// Every rule of the catalogue has at least one row (or test) in this file naming it.
 #[test]
 fn every_rule_has_a_row() {
     let source = include_str!("rules.rs");
-    let missing: Vec<&str> = sm_model::rules::ALL
-        .iter()
-        .map(|r| r.id)
-        .filter(|id| !source.contains(&format!("\"{id}\"")))
-        .collect();
+    let missing: Vec<&str> =
+        sm_model::rules::ALL.iter().map(|r| r.id).filter(|id| !source.contains(&format!("\"{id}\""))).collect();
     assert!(missing.is_empty(), "rules without a row: {missing:?}");
 }

@@ -86,9 +86,7 @@ impl EndpointTarget {
         let loopback = match &config.endpoint_url {
             Some(url) => {
                 let host = url_host(url).ok_or_else(|| {
-                    TargetError::Other(format!(
-                        "endpoint URL {url:?} is not an http:// or https:// URL with a host"
-                    ))
+                    TargetError::Other(format!("endpoint URL {url:?} is not an http:// or https:// URL with a host"))
                 })?;
                 is_loopback_host(host)
             }
@@ -96,9 +94,7 @@ impl EndpointTarget {
         };
 
         let http_client = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
+            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
             .build_https();
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(CONNECT_TIMEOUT)
@@ -213,10 +209,9 @@ impl EndpointTarget {
                     .await,
                 convert::get_secret_value,
             ),
-            Request::DescribeSecret(i) => finish(
-                c.describe_secret().secret_id(&i.secret_id).send().await,
-                convert::describe_secret,
-            ),
+            Request::DescribeSecret(i) => {
+                finish(c.describe_secret().secret_id(&i.secret_id).send().await, convert::describe_secret)
+            }
             Request::ListSecretVersionIds(i) => self.list_versions(i).await,
             Request::RotateSecret(i) => {
                 let rules = i.rotation_rules.as_ref().map(|r| {
@@ -238,13 +233,9 @@ impl EndpointTarget {
                     convert::rotate_secret,
                 )
             }
-            Request::CancelRotateSecret(i) => finish(
-                c.cancel_rotate_secret()
-                    .secret_id(&i.secret_id)
-                    .send()
-                    .await,
-                convert::cancel_rotate_secret,
-            ),
+            Request::CancelRotateSecret(i) => {
+                finish(c.cancel_rotate_secret().secret_id(&i.secret_id).send().await, convert::cancel_rotate_secret)
+            }
             Request::DeleteSecret(i) => finish(
                 c.delete_secret()
                     .secret_id(&i.secret_id)
@@ -254,10 +245,9 @@ impl EndpointTarget {
                     .await,
                 convert::delete_secret,
             ),
-            Request::RestoreSecret(i) => finish(
-                c.restore_secret().secret_id(&i.secret_id).send().await,
-                convert::restore_secret,
-            ),
+            Request::RestoreSecret(i) => {
+                finish(c.restore_secret().secret_id(&i.secret_id).send().await, convert::restore_secret)
+            }
         }
     }
 
@@ -286,17 +276,13 @@ impl EndpointTarget {
                 Some(t) if next_token.as_deref() == Some(t.as_str()) => {
                     return Observed::Fault {
                         kind: FaultKind::Server,
-                        detail: format!(
-                            "ListSecretVersionIds returned the same NextToken twice ({t:?})"
-                        ),
+                        detail: format!("ListSecretVersionIds returned the same NextToken twice ({t:?})"),
                     }
                 }
                 Some(_) if pages.len() >= MAX_PAGES => {
                     return Observed::Fault {
                         kind: FaultKind::Server,
-                        detail: format!(
-                            "ListSecretVersionIds did not finish within {MAX_PAGES} pages"
-                        ),
+                        detail: format!("ListSecretVersionIds did not finish within {MAX_PAGES} pages"),
                     }
                 }
                 Some(t) => next_token = Some(t),
@@ -316,11 +302,7 @@ impl Target for EndpointTarget {
         behaviours.push(FunctionBehaviour::NotInvocable);
         behaviours.sort();
         behaviours.dedup();
-        Capabilities {
-            behaviours,
-            omit_token: false,
-            max_jobs: 8,
-        }
+        Capabilities { behaviours, omit_token: false, max_jobs: 8 }
     }
 
     fn prepare<'a>(
@@ -365,12 +347,7 @@ const THROTTLING_CODES: &[&str] = &[
 ];
 
 /// Error codes that mean the service failed internally.
-const SERVER_CODES: &[&str] = &[
-    "InternalServiceError",
-    "InternalFailure",
-    "InternalServerError",
-    "ServiceUnavailable",
-];
+const SERVER_CODES: &[&str] = &["InternalServiceError", "InternalFailure", "InternalServerError", "ServiceUnavailable"];
 
 /// Decides whether an error response (code and HTTP status) is a target fault, and which kind.
 /// `None`: an ordinary service error, to be compared with the model.
@@ -407,32 +384,17 @@ where
                         "HTTP {} {}: {}",
                         status.map_or_else(|| "?".to_string(), |s| s.to_string()),
                         code.unwrap_or("(no error code)"),
-                        if message.is_empty() {
-                            context()
-                        } else {
-                            message
-                        }
+                        if message.is_empty() { context() } else { message }
                     ),
                 },
-                None => Observed::Error {
-                    code: code.unwrap_or_default().to_string(),
-                    message,
-                    status,
-                },
+                None => Observed::Error { code: code.unwrap_or_default().to_string(), message, status },
             }
         }
-        SdkError::TimeoutError(_) => Observed::Fault {
-            kind: FaultKind::Timeout,
-            detail: context(),
-        },
-        SdkError::DispatchFailure(d) if d.is_timeout() => Observed::Fault {
-            kind: FaultKind::Timeout,
-            detail: context(),
-        },
-        SdkError::DispatchFailure(_) => Observed::Fault {
-            kind: FaultKind::Connection,
-            detail: context(),
-        },
+        SdkError::TimeoutError(_) => Observed::Fault { kind: FaultKind::Timeout, detail: context() },
+        SdkError::DispatchFailure(d) if d.is_timeout() => {
+            Observed::Fault { kind: FaultKind::Timeout, detail: context() }
+        }
+        SdkError::DispatchFailure(_) => Observed::Fault { kind: FaultKind::Connection, detail: context() },
         SdkError::ResponseError(_) => {
             let status = err.raw_response().map(|r| r.status().as_u16());
             Observed::Fault {
@@ -446,22 +408,16 @@ where
         }
         // The request was never sent (it could not be built, signed or routed): reported as a
         // connection fault, the nearest kind.
-        SdkError::ConstructionFailure(_) => Observed::Fault {
-            kind: FaultKind::Connection,
-            detail: format!("request not sent: {}", context()),
-        },
-        _ => Observed::Fault {
-            kind: FaultKind::Connection,
-            detail: context(),
-        },
+        SdkError::ConstructionFailure(_) => {
+            Observed::Fault { kind: FaultKind::Connection, detail: format!("request not sent: {}", context()) }
+        }
+        _ => Observed::Fault { kind: FaultKind::Connection, detail: context() },
     }
 }
 
 /// Parses the host of an `http://` or `https://` URL (brackets kept off IPv6 literals).
 fn url_host(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))?;
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"))?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let host = if let Some(v6) = host_port.strip_prefix('[') {
@@ -480,9 +436,7 @@ fn is_loopback_host(host: &str) -> bool {
     }
     match host.parse::<IpAddr>() {
         Ok(IpAddr::V4(v4)) => v4.is_loopback(),
-        Ok(IpAddr::V6(v6)) => {
-            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
+        Ok(IpAddr::V6(v6)) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
         Err(_) => false,
     }
 }
@@ -557,10 +511,7 @@ mod convert {
             .str("ARN", o.arn.as_deref())
             .str("Name", o.name.as_deref())
             .str("VersionId", o.version_id.as_deref())
-            .put(
-                "ReplicationStatus",
-                replication_status(o.replication_status.as_ref()),
-            )
+            .put("ReplicationStatus", replication_status(o.replication_status.as_ref()))
             .done()
     }
 
@@ -584,10 +535,7 @@ mod convert {
     pub(super) fn update_secret_version_stage(
         o: &operation::update_secret_version_stage::UpdateSecretVersionStageOutput,
     ) -> Value {
-        Obj::default()
-            .str("ARN", o.arn.as_deref())
-            .str("Name", o.name.as_deref())
-            .done()
+        Obj::default().str("ARN", o.arn.as_deref()).str("Name", o.name.as_deref()).done()
     }
 
     pub(super) fn get_secret_value(o: &operation::get_secret_value::GetSecretValueOutput) -> Value {
@@ -617,31 +565,18 @@ mod convert {
         let external = o.external_secret_rotation_metadata.as_ref().map(|items| {
             items
                 .iter()
-                .map(|i| {
-                    Obj::default()
-                        .str("Key", i.key.as_deref())
-                        .str("Value", i.value.as_deref())
-                        .done()
-                })
+                .map(|i| Obj::default().str("Key", i.key.as_deref()).str("Value", i.value.as_deref()).done())
                 .collect()
         });
         let tags = o.tags.as_ref().map(|tags| {
             tags.iter()
-                .map(|t| {
-                    Obj::default()
-                        .str("Key", t.key.as_deref())
-                        .str("Value", t.value.as_deref())
-                        .done()
-                })
+                .map(|t| Obj::default().str("Key", t.key.as_deref()).str("Value", t.value.as_deref()).done())
                 .collect()
         });
-        let stages = o.version_ids_to_stages.as_ref().map(|m| {
-            Value::Object(
-                m.iter()
-                    .map(|(id, labels)| (id.clone(), strings(labels)))
-                    .collect(),
-            )
-        });
+        let stages = o
+            .version_ids_to_stages
+            .as_ref()
+            .map(|m| Value::Object(m.iter().map(|(id, labels)| (id.clone(), strings(labels))).collect()));
         Obj::default()
             .str("ARN", o.arn.as_deref())
             .str("Name", o.name.as_deref())
@@ -652,10 +587,7 @@ mod convert {
             .str("RotationLambdaARN", o.rotation_lambda_arn.as_deref())
             .put("RotationRules", rules)
             .put("ExternalSecretRotationMetadata", external)
-            .str(
-                "ExternalSecretRotationRoleArn",
-                o.external_secret_rotation_role_arn.as_deref(),
-            )
+            .str("ExternalSecretRotationRoleArn", o.external_secret_rotation_role_arn.as_deref())
             .date("LastRotatedDate", o.last_rotated_date.as_ref())
             .date("LastChangedDate", o.last_changed_date.as_ref())
             .date("LastAccessedDate", o.last_accessed_date.as_ref())
@@ -666,10 +598,7 @@ mod convert {
             .str("OwningService", o.owning_service.as_deref())
             .date("CreatedDate", o.created_date.as_ref())
             .str("PrimaryRegion", o.primary_region.as_deref())
-            .put(
-                "ReplicationStatus",
-                replication_status(o.replication_status.as_ref()),
-            )
+            .put("ReplicationStatus", replication_status(o.replication_status.as_ref()))
             .done()
     }
 
@@ -695,11 +624,7 @@ mod convert {
                 })
                 .collect()
         });
-        Obj::default()
-            .str("ARN", arn)
-            .str("Name", name)
-            .put("Versions", versions)
-            .done()
+        Obj::default().str("ARN", arn).str("Name", name).put("Versions", versions).done()
     }
 
     pub(super) fn rotate_secret(o: &operation::rotate_secret::RotateSecretOutput) -> Value {
@@ -710,9 +635,7 @@ mod convert {
             .done()
     }
 
-    pub(super) fn cancel_rotate_secret(
-        o: &operation::cancel_rotate_secret::CancelRotateSecretOutput,
-    ) -> Value {
+    pub(super) fn cancel_rotate_secret(o: &operation::cancel_rotate_secret::CancelRotateSecretOutput) -> Value {
         Obj::default()
             .str("ARN", o.arn.as_deref())
             .str("Name", o.name.as_deref())
@@ -729,10 +652,7 @@ mod convert {
     }
 
     pub(super) fn restore_secret(o: &operation::restore_secret::RestoreSecretOutput) -> Value {
-        Obj::default()
-            .str("ARN", o.arn.as_deref())
-            .str("Name", o.name.as_deref())
-            .done()
+        Obj::default().str("ARN", o.arn.as_deref()).str("Name", o.name.as_deref()).done()
     }
 }
 
@@ -774,57 +694,24 @@ mod tests {
 
     #[test]
     fn fault_kinds() {
-        assert_eq!(
-            fault_kind_of(Some("ResourceNotFoundException"), Some(400)),
-            None
-        );
-        assert_eq!(
-            fault_kind_of(Some("ResourceNotFoundException"), Some(404)),
-            None
-        );
-        assert_eq!(
-            fault_kind_of(Some("LimitExceededException"), Some(400)),
-            None
-        );
-        assert_eq!(
-            fault_kind_of(Some("ThrottlingException"), Some(400)),
-            Some(FaultKind::Throttled)
-        );
-        assert_eq!(
-            fault_kind_of(Some("TooManyRequestsException"), Some(400)),
-            Some(FaultKind::Throttled)
-        );
-        assert_eq!(
-            fault_kind_of(Some("RequestLimitExceeded"), Some(503)),
-            Some(FaultKind::Throttled)
-        );
+        assert_eq!(fault_kind_of(Some("ResourceNotFoundException"), Some(400)), None);
+        assert_eq!(fault_kind_of(Some("ResourceNotFoundException"), Some(404)), None);
+        assert_eq!(fault_kind_of(Some("LimitExceededException"), Some(400)), None);
+        assert_eq!(fault_kind_of(Some("ThrottlingException"), Some(400)), Some(FaultKind::Throttled));
+        assert_eq!(fault_kind_of(Some("TooManyRequestsException"), Some(400)), Some(FaultKind::Throttled));
+        assert_eq!(fault_kind_of(Some("RequestLimitExceeded"), Some(503)), Some(FaultKind::Throttled));
         assert_eq!(fault_kind_of(None, Some(429)), Some(FaultKind::Throttled));
-        assert_eq!(
-            fault_kind_of(Some("InternalServiceError"), Some(400)),
-            Some(FaultKind::Server)
-        );
-        assert_eq!(
-            fault_kind_of(Some("InternalFailure"), Some(500)),
-            Some(FaultKind::Server)
-        );
-        assert_eq!(
-            fault_kind_of(Some("InvalidRequestException"), Some(500)),
-            Some(FaultKind::Server)
-        );
+        assert_eq!(fault_kind_of(Some("InternalServiceError"), Some(400)), Some(FaultKind::Server));
+        assert_eq!(fault_kind_of(Some("InternalFailure"), Some(500)), Some(FaultKind::Server));
+        assert_eq!(fault_kind_of(Some("InvalidRequestException"), Some(500)), Some(FaultKind::Server));
         assert_eq!(fault_kind_of(None, Some(404)), Some(FaultKind::Server));
         assert_eq!(fault_kind_of(Some(""), Some(400)), Some(FaultKind::Server));
     }
 
     #[tokio::test]
     async fn bad_urls_and_labels() {
-        assert!(
-            EndpointTarget::new(EndpointConfig::new(Some("localhost:5000".into())))
-                .await
-                .is_err()
-        );
-        let t = EndpointTarget::new(EndpointConfig::new(Some("http://127.0.0.1:9".into())))
-            .await
-            .unwrap();
+        assert!(EndpointTarget::new(EndpointConfig::new(Some("localhost:5000".into()))).await.is_err());
+        let t = EndpointTarget::new(EndpointConfig::new(Some("http://127.0.0.1:9".into()))).await.unwrap();
         assert_eq!(t.name(), "endpoint http://127.0.0.1:9");
         let caps = t.capabilities();
         assert_eq!(caps.behaviours, vec![FunctionBehaviour::NotInvocable]);
@@ -832,20 +719,11 @@ mod tests {
 
         let mut config = EndpointConfig::new(Some("http://127.0.0.1:9".into()));
         config.label = "mine".into();
-        config.functions.insert(
-            "arn:aws:lambda:us-east-1:1:function:f".into(),
-            FunctionBehaviour::Complete,
-        );
-        config.functions.insert(
-            "arn:aws:lambda:us-east-1:1:function:g".into(),
-            FunctionBehaviour::NotInvocable,
-        );
+        config.functions.insert("arn:aws:lambda:us-east-1:1:function:f".into(), FunctionBehaviour::Complete);
+        config.functions.insert("arn:aws:lambda:us-east-1:1:function:g".into(), FunctionBehaviour::NotInvocable);
         let t = EndpointTarget::new(config).await.unwrap();
         assert_eq!(t.name(), "mine");
-        assert_eq!(
-            t.capabilities().behaviours,
-            vec![FunctionBehaviour::Complete, FunctionBehaviour::NotInvocable]
-        );
+        assert_eq!(t.capabilities().behaviours, vec![FunctionBehaviour::Complete, FunctionBehaviour::NotInvocable]);
     }
 
     /// What the fake server answers to one request.
@@ -857,12 +735,7 @@ mod tests {
     }
 
     fn reply(status: u16, body: Value) -> Reply {
-        Reply {
-            status,
-            headers: Vec::new(),
-            body: body.to_string(),
-            delay: Duration::ZERO,
-        }
+        Reply { status, headers: Vec::new(), body: body.to_string(), delay: Duration::ZERO }
     }
 
     type Handler = Arc<dyn Fn(&str, &Value) -> Reply + Send + Sync>;
@@ -899,14 +772,10 @@ mod tests {
         let header = |name: &str| {
             head.lines().find_map(|l| {
                 let (k, v) = l.split_once(':')?;
-                k.trim()
-                    .eq_ignore_ascii_case(name)
-                    .then(|| v.trim().to_string())
+                k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_string())
             })
         };
-        let length: usize = header("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let length: usize = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
         while buf.len() < head_end + length {
             match stream.read(&mut chunk).await {
                 Ok(0) | Err(_) => return,
@@ -916,8 +785,7 @@ mod tests {
         let op = header("x-amz-target")
             .and_then(|t| t.strip_prefix("secretsmanager.").map(str::to_string))
             .unwrap_or_default();
-        let body: Value =
-            serde_json::from_slice(&buf[head_end..head_end + length]).unwrap_or(Value::Null);
+        let body: Value = serde_json::from_slice(&buf[head_end..head_end + length]).unwrap_or(Value::Null);
         seen.lock().unwrap().push((op.clone(), body.clone()));
         let r = handler(&op, &body);
         tokio::time::sleep(r.delay).await;
@@ -942,10 +810,7 @@ mod tests {
     }
 
     fn get(id: &str) -> Request {
-        Request::GetSecretValue(input::GetSecretValue {
-            secret_id: id.into(),
-            ..Default::default()
-        })
+        Request::GetSecretValue(input::GetSecretValue { secret_id: id.into(), ..Default::default() })
     }
 
     const ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf";
@@ -961,9 +826,7 @@ mod tests {
                 200,
                 json!({"ARN": ARN, "Name": "s", "VersionId": "v1", "SecretBinary": "AAEC/w==", "VersionStages": []}),
             ),
-            ("DescribeSecret", Some("absent")) => {
-                reply(200, json!({"ARN": ARN, "Name": "s", "Unknown": 1}))
-            }
+            ("DescribeSecret", Some("absent")) => reply(200, json!({"ARN": ARN, "Name": "s", "Unknown": 1})),
             ("DescribeSecret", _) => reply(
                 200,
                 json!({"ARN": ARN, "Name": "s", "RotationEnabled": false, "VersionIdsToStages": {},
@@ -976,18 +839,10 @@ mod tests {
                     json!({"ARN": ARN, "Name": "s", "NextToken": "p2",
                            "Versions": [{"VersionId": "v1", "VersionStages": ["AWSCURRENT"], "CreatedDate": 1}]}),
                 ),
-                Some(_) => reply(
-                    200,
-                    json!({"ARN": ARN, "Name": "s", "Versions": [{"VersionId": "v0"}]}),
-                ),
+                Some(_) => reply(200, json!({"ARN": ARN, "Name": "s", "Versions": [{"VersionId": "v0"}]})),
             },
-            ("PutSecretValue", _) => {
-                reply(200, json!({"ARN": ARN, "Name": "s", "VersionId": "v2"}))
-            }
-            _ => reply(
-                400,
-                json!({"__type": "InvalidRequestException", "message": "unexpected"}),
-            ),
+            ("PutSecretValue", _) => reply(200, json!({"ARN": ARN, "Name": "s", "VersionId": "v2"})),
+            _ => reply(400, json!({"__type": "InvalidRequestException", "message": "unexpected"})),
         });
         let (url, seen) = fake_server(handler).await;
         let t = target_for(&url, Duration::from_secs(5)).await;
@@ -1004,22 +859,13 @@ mod tests {
                 json!({"ARN": ARN, "Name": "s", "VersionId": "v1", "SecretBinary": "AAEC/w==", "VersionStages": []})
             )
         );
-        let describe = |id: &str| {
-            Request::DescribeSecret(input::SecretIdOnly {
-                secret_id: id.into(),
-            })
-        };
-        assert_eq!(
-            t.send(&describe("absent")).await,
-            Observed::Ok(json!({"ARN": ARN, "Name": "s"}))
-        );
+        let describe = |id: &str| Request::DescribeSecret(input::SecretIdOnly { secret_id: id.into() });
+        assert_eq!(t.send(&describe("absent")).await, Observed::Ok(json!({"ARN": ARN, "Name": "s"})));
         assert_eq!(
             t.send(&describe("present")).await,
-            Observed::Ok(
-                json!({"ARN": ARN, "Name": "s", "RotationEnabled": false, "VersionIdsToStages": {},
+            Observed::Ok(json!({"ARN": ARN, "Name": "s", "RotationEnabled": false, "VersionIdsToStages": {},
                                 "RotationRules": {"AutomaticallyAfterDays": 3}, "DeletedDate": 1700000000.25,
-                                "Tags": []})
-            )
+                                "Tags": []}))
         );
         let list = Request::ListSecretVersionIds(input::ListSecretVersionIds {
             secret_id: "s".into(),
@@ -1041,10 +887,7 @@ mod tests {
             version_stages: Some(vec![]),
             ..Default::default()
         });
-        assert_eq!(
-            t.send(&put).await,
-            Observed::Ok(json!({"ARN": ARN, "Name": "s", "VersionId": "v2"}))
-        );
+        assert_eq!(t.send(&put).await, Observed::Ok(json!({"ARN": ARN, "Name": "s", "VersionId": "v2"})));
         let seen = seen.lock().unwrap().clone();
         let (op, body) = seen.last().unwrap();
         assert_eq!(op, "PutSecretValue");
@@ -1053,11 +896,7 @@ mod tests {
             &json!({"SecretId": "s", "ClientRequestToken": "tok-0000000000000000000000000000001",
                     "SecretBinary": "AAEC/w==", "VersionStages": []})
         );
-        let lists: Vec<&Value> = seen
-            .iter()
-            .filter(|(op, _)| op == "ListSecretVersionIds")
-            .map(|(_, b)| b)
-            .collect();
+        let lists: Vec<&Value> = seen.iter().filter(|(op, _)| op == "ListSecretVersionIds").map(|(_, b)| b).collect();
         assert_eq!(
             lists,
             [
@@ -1071,14 +910,8 @@ mod tests {
     async fn rotate_and_delete_inputs() {
         let handler: Handler = Arc::new(|op, _| match op {
             "RotateSecret" => reply(200, json!({"ARN": ARN, "Name": "s", "VersionId": "t"})),
-            "DeleteSecret" => reply(
-                200,
-                json!({"ARN": ARN, "Name": "s", "DeletionDate": 1700000000}),
-            ),
-            _ => reply(
-                400,
-                json!({"__type": "InvalidRequestException", "message": "unexpected"}),
-            ),
+            "DeleteSecret" => reply(200, json!({"ARN": ARN, "Name": "s", "DeletionDate": 1700000000})),
+            _ => reply(400, json!({"__type": "InvalidRequestException", "message": "unexpected"})),
         });
         let (url, seen) = fake_server(handler).await;
         let t = target_for(&url, Duration::from_secs(5)).await;
@@ -1086,25 +919,16 @@ mod tests {
             secret_id: "s".into(),
             client_request_token: Some("t".repeat(32)),
             rotation_lambda_arn: Some("arn:aws:lambda:us-east-1:1:function:f".into()),
-            rotation_rules: Some(input::RotationRules {
-                automatically_after_days: Some(7),
-                ..Default::default()
-            }),
+            rotation_rules: Some(input::RotationRules { automatically_after_days: Some(7), ..Default::default() }),
             rotate_immediately: Some(false),
         });
-        assert_eq!(
-            t.send(&rotate).await,
-            Observed::Ok(json!({"ARN": ARN, "Name": "s", "VersionId": "t"}))
-        );
+        assert_eq!(t.send(&rotate).await, Observed::Ok(json!({"ARN": ARN, "Name": "s", "VersionId": "t"})));
         let delete = Request::DeleteSecret(input::DeleteSecret {
             secret_id: "s".into(),
             recovery_window_in_days: Some(7),
             force_delete_without_recovery: None,
         });
-        assert_eq!(
-            t.send(&delete).await,
-            Observed::Ok(json!({"ARN": ARN, "Name": "s", "DeletionDate": 1700000000.0}))
-        );
+        assert_eq!(t.send(&delete).await, Observed::Ok(json!({"ARN": ARN, "Name": "s", "DeletionDate": 1700000000.0})));
         let seen = seen.lock().unwrap().clone();
         assert_eq!(
             seen[0].1,
@@ -1112,61 +936,31 @@ mod tests {
                    "RotationLambdaARN": "arn:aws:lambda:us-east-1:1:function:f",
                    "RotationRules": {"AutomaticallyAfterDays": 7}, "RotateImmediately": false})
         );
-        assert_eq!(
-            seen[1].1,
-            json!({"SecretId": "s", "RecoveryWindowInDays": 7})
-        );
+        assert_eq!(seen[1].1, json!({"SecretId": "s", "RecoveryWindowInDays": 7}));
     }
 
     #[tokio::test]
     async fn errors_and_faults() {
-        let handler: Handler =
-            Arc::new(
-                |_, body| match body["SecretId"].as_str().unwrap_or_default() {
-                    "missing" => reply(
-                        400,
-                        json!({"__type": "com.amazonaws.secretsmanager#ResourceNotFoundException",
+        let handler: Handler = Arc::new(|_, body| match body["SecretId"].as_str().unwrap_or_default() {
+            "missing" => reply(
+                400,
+                json!({"__type": "com.amazonaws.secretsmanager#ResourceNotFoundException",
                        "message": "Secrets Manager can't find the specified secret."}),
-                    ),
-                    "moto404" => reply(
-                        404,
-                        json!({"__type": "ResourceNotFoundException", "message": "nope"}),
-                    ),
-                    "limit" => reply(
-                        400,
-                        json!({"__type": "LimitExceededException", "Message": "too many"}),
-                    ),
-                    "throttled" => reply(
-                        400,
-                        json!({"__type": "ThrottlingException", "message": "Rate exceeded"}),
-                    ),
-                    "header" => Reply {
-                        headers: vec![(
-                            "x-amzn-errortype",
-                            "InvalidParameterException:http://x/".into(),
-                        )],
-                        ..reply(400, json!({"message": "from header"}))
-                    },
-                    "internal" => reply(
-                        500,
-                        json!({"__type": "InternalServiceError", "message": "boom"}),
-                    ),
-                    "html500" => Reply {
-                        body: "<html>Internal Server Error</html>".into(),
-                        ..reply(500, Value::Null)
-                    },
-                    "garbage" => Reply {
-                        body: "{not json".into(),
-                        ..reply(200, Value::Null)
-                    },
-                    "nocode" => reply(400, json!({})),
-                    "slow" => Reply {
-                        delay: Duration::from_secs(3),
-                        ..reply(200, json!({}))
-                    },
-                    _ => reply(200, json!({})),
-                },
-            );
+            ),
+            "moto404" => reply(404, json!({"__type": "ResourceNotFoundException", "message": "nope"})),
+            "limit" => reply(400, json!({"__type": "LimitExceededException", "Message": "too many"})),
+            "throttled" => reply(400, json!({"__type": "ThrottlingException", "message": "Rate exceeded"})),
+            "header" => Reply {
+                headers: vec![("x-amzn-errortype", "InvalidParameterException:http://x/".into())],
+                ..reply(400, json!({"message": "from header"}))
+            },
+            "internal" => reply(500, json!({"__type": "InternalServiceError", "message": "boom"})),
+            "html500" => Reply { body: "<html>Internal Server Error</html>".into(), ..reply(500, Value::Null) },
+            "garbage" => Reply { body: "{not json".into(), ..reply(200, Value::Null) },
+            "nocode" => reply(400, json!({})),
+            "slow" => Reply { delay: Duration::from_secs(3), ..reply(200, json!({})) },
+            _ => reply(200, json!({})),
+        });
         let (url, _) = fake_server(handler).await;
         let t = target_for(&url, Duration::from_millis(500)).await;
 
@@ -1177,38 +971,19 @@ mod tests {
         };
         assert_eq!(
             t.send(&get("missing")).await,
-            error(
-                "ResourceNotFoundException",
-                "Secrets Manager can't find the specified secret.",
-                400
-            )
+            error("ResourceNotFoundException", "Secrets Manager can't find the specified secret.", 400)
         );
-        assert_eq!(
-            t.send(&get("moto404")).await,
-            error("ResourceNotFoundException", "nope", 404)
-        );
-        assert_eq!(
-            t.send(&get("limit")).await,
-            error("LimitExceededException", "too many", 400)
-        );
-        assert_eq!(
-            t.send(&get("header")).await,
-            error("InvalidParameterException", "from header", 400)
-        );
+        assert_eq!(t.send(&get("moto404")).await, error("ResourceNotFoundException", "nope", 404));
+        assert_eq!(t.send(&get("limit")).await, error("LimitExceededException", "too many", 400));
+        assert_eq!(t.send(&get("header")).await, error("InvalidParameterException", "from header", 400));
         let fault = |o: Observed| match o {
             Observed::Fault { kind, detail } => (kind, detail),
             other => panic!("expected a fault, got {other:?}"),
         };
-        assert_eq!(
-            fault(t.send(&get("throttled")).await).0,
-            FaultKind::Throttled
-        );
+        assert_eq!(fault(t.send(&get("throttled")).await).0, FaultKind::Throttled);
         let (kind, detail) = fault(t.send(&get("internal")).await);
         assert_eq!(kind, FaultKind::Server);
-        assert!(
-            detail.contains("500") && detail.contains("InternalServiceError"),
-            "{detail}"
-        );
+        assert!(detail.contains("500") && detail.contains("InternalServiceError"), "{detail}");
         assert_eq!(fault(t.send(&get("html500")).await).0, FaultKind::Server);
         assert_eq!(fault(t.send(&get("garbage")).await).0, FaultKind::Server);
         assert_eq!(fault(t.send(&get("nocode")).await).0, FaultKind::Server);
@@ -1225,10 +1000,7 @@ mod tests {
         };
         let t = target_for(&format!("http://127.0.0.1:{port}"), Duration::from_secs(5)).await;
         match t.send(&get("s")).await {
-            Observed::Fault {
-                kind: FaultKind::Connection,
-                ..
-            } => {}
+            Observed::Fault { kind: FaultKind::Connection, .. } => {}
             other => panic!("expected a connection fault, got {other:?}"),
         }
         // The default cleanup treats a fault as a failure to delete.

@@ -48,11 +48,7 @@ impl ModelTarget {
 pub fn to_observed(expect: &Expect, request: &Request) -> Observed {
     match expect {
         Expect::Ok(v) => Observed::Ok(concrete(v.clone(), "", request)),
-        Expect::Err(e) => Observed::Error {
-            code: e.code.clone(),
-            message: e.message.clone(),
-            status: Some(400),
-        },
+        Expect::Err(e) => Observed::Error { code: e.code.clone(), message: e.message.clone(), status: Some(400) },
     }
 }
 
@@ -71,9 +67,7 @@ fn concrete(v: Value, key: &str, request: &Request) -> Value {
         Value::String(s) if s == ANY => match key {
             "ARN" => Value::String(logical_arn(request.secret_id())),
             "VersionId" => match request {
-                Request::RotateSecret(r) => {
-                    Value::String(r.client_request_token.clone().unwrap_or_default())
-                }
+                Request::RotateSecret(r) => Value::String(r.client_request_token.clone().unwrap_or_default()),
                 _ => Value::String(String::new()),
             },
             _ => serde_json::json!(SOME_DATE),
@@ -90,11 +84,7 @@ impl Target for ModelTarget {
     fn capabilities(&self) -> Capabilities {
         let mut behaviours = vec![FunctionBehaviour::Complete, FunctionBehaviour::NotInvocable];
         behaviours.extend(Step::ALL.into_iter().map(FunctionBehaviour::FailAt));
-        Capabilities {
-            behaviours,
-            omit_token: true,
-            max_jobs: 8,
-        }
+        Capabilities { behaviours, omit_token: true, max_jobs: 8 }
     }
 
     fn prepare<'a>(
@@ -102,10 +92,7 @@ impl Target for ModelTarget {
         functions: &'a BTreeMap<String, FunctionBehaviour>,
     ) -> BoxFuture<'a, Result<(), TargetError>> {
         Box::pin(async move {
-            self.with_model(|m| {
-                m.functions
-                    .extend(functions.iter().map(|(k, v)| (k.clone(), *v)))
-            });
+            self.with_model(|m| m.functions.extend(functions.iter().map(|(k, v)| (k.clone(), *v))));
             Ok(())
         })
     }

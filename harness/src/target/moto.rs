@@ -24,6 +24,10 @@ use tokio::process::{Child, Command};
 /// The moto release this suite is tested against.
 pub const MOTO_VERSION: &str = "5.2.5";
 
+/// The rotation-function behaviours moto can express: without Docker it runs no function, and
+/// an ARN its Lambda backend does not know is the not-invocable case.
+pub const BEHAVIOURS: &[FunctionBehaviour] = &[FunctionBehaviour::NotInvocable];
+
 /// The pip requirement that installs it.
 const REQUIREMENT: &str = "moto[server]==5.2.5";
 
@@ -45,11 +49,7 @@ static PROVISION: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// The cache folder: `$SMCONFORM_CACHE`, else `$XDG_CACHE_HOME/smconform`, else
 /// `$HOME/.cache/smconform`.
 pub fn cache_dir() -> Result<PathBuf, TargetError> {
-    let var = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
     if let Some(dir) = var("SMCONFORM_CACHE") {
         return Ok(dir);
     }
@@ -59,9 +59,7 @@ pub fn cache_dir() -> Result<PathBuf, TargetError> {
     if let Some(home) = var("HOME") {
         return Ok(home.join(".cache").join("smconform"));
     }
-    Err(TargetError::Other(
-        "cannot find a cache folder for moto: set SMCONFORM_CACHE, XDG_CACHE_HOME or HOME".into(),
-    ))
+    Err(TargetError::Other("cannot find a cache folder for moto: set SMCONFORM_CACHE, XDG_CACHE_HOME or HOME".into()))
 }
 
 /// The virtual environment for [`MOTO_VERSION`] inside a cache folder.
@@ -78,19 +76,16 @@ fn is_provisioned(venv: &Path) -> bool {
 }
 
 fn provision_error(detail: impl Into<String>) -> TargetError {
-    TargetError::Provision {
-        what: format!("moto {MOTO_VERSION}"),
-        detail: detail.into(),
-    }
+    TargetError::Provision { what: format!("moto {MOTO_VERSION}"), detail: detail.into() }
 }
 
 /// The last `n` lines of a text.
-fn tail(text: &str, n: usize) -> String {
+pub(crate) fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-fn output_text(out: &Output) -> String {
+pub(crate) fn output_text(out: &Output) -> String {
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
@@ -111,12 +106,8 @@ pub async fn provision(cache: &Path) -> Result<PathBuf, TargetError> {
     if is_provisioned(&venv) {
         return Ok(venv);
     }
-    std::fs::create_dir_all(cache).map_err(|e| {
-        provision_error(format!(
-            "cannot create cache folder {}: {e}",
-            cache.display()
-        ))
-    })?;
+    std::fs::create_dir_all(cache)
+        .map_err(|e| provision_error(format!("cannot create cache folder {}: {e}", cache.display())))?;
     let lock_path = cache.join(format!("moto-venv-{MOTO_VERSION}.lock"));
     let Some(_lock) = LockFile::acquire(&lock_path, &venv).await? else {
         // Another process finished provisioning while we waited.
@@ -140,14 +131,11 @@ async fn build_venv(venv: &Path) -> Result<(), TargetError> {
     if venv.exists() {
         // An environment without the marker: installed by hand, or interrupted. Adopt it if moto
         // imports at the pinned version, otherwise start again.
-        if moto_server_bin(venv).is_file()
-            && installed_version(venv).await.as_deref() == Some(MOTO_VERSION)
-        {
+        if moto_server_bin(venv).is_file() && installed_version(venv).await.as_deref() == Some(MOTO_VERSION) {
             return write_marker();
         }
-        std::fs::remove_dir_all(venv).map_err(|e| {
-            provision_error(format!("cannot remove incomplete {}: {e}", venv.display()))
-        })?;
+        std::fs::remove_dir_all(venv)
+            .map_err(|e| provision_error(format!("cannot remove incomplete {}: {e}", venv.display())))?;
     }
 
     match Command::new("python3").arg("--version").output().await {
@@ -179,13 +167,7 @@ async fn build_venv(venv: &Path) -> Result<(), TargetError> {
 
     let pip = venv.join("bin").join("pip");
     let out = Command::new(&pip)
-        .args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-input",
-            REQUIREMENT,
-        ])
+        .args(["install", "--quiet", "--disable-pip-version-check", "--no-input", REQUIREMENT])
         .env("PIP_NO_INPUT", "1")
         .stdin(Stdio::null())
         .output()
@@ -199,10 +181,7 @@ async fn build_venv(venv: &Path) -> Result<(), TargetError> {
         )));
     }
     if !moto_server_bin(venv).is_file() {
-        return Err(provision_error(format!(
-            "pip finished but {} is missing",
-            moto_server_bin(venv).display()
-        )));
+        return Err(provision_error(format!("pip finished but {} is missing", moto_server_bin(venv).display())));
     }
     write_marker()
 }
@@ -215,9 +194,7 @@ async fn installed_version(venv: &Path) -> Option<String> {
         .output()
         .await
         .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// A lock file created with `create_new`; removed on drop.
@@ -231,17 +208,11 @@ impl LockFile {
     async fn acquire(path: &Path, venv: &Path) -> Result<Option<LockFile>, TargetError> {
         let deadline = Instant::now() + LOCK_WAIT;
         loop {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-            {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
                 Ok(mut file) => {
                     // The pid is only informative (for stale-lock detection); a failed write is harmless.
                     let _ = writeln!(file, "{}", std::process::id());
-                    return Ok(Some(LockFile {
-                        path: path.to_path_buf(),
-                    }));
+                    return Ok(Some(LockFile { path: path.to_path_buf() }));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     if is_provisioned(venv) {
@@ -259,12 +230,7 @@ impl LockFile {
                     }
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
-                Err(e) => {
-                    return Err(provision_error(format!(
-                        "cannot create lock file {}: {e}",
-                        path.display()
-                    )))
-                }
+                Err(e) => return Err(provision_error(format!("cannot create lock file {}: {e}", path.display()))),
             }
         }
     }
@@ -278,13 +244,10 @@ impl Drop for LockFile {
 
 /// A lock is stale when its holder is gone (its pid has no `/proc` entry, where `/proc` exists)
 /// or when it is older than [`LOCK_STALE`].
-fn lock_is_stale(path: &Path) -> bool {
+pub(crate) fn lock_is_stale(path: &Path) -> bool {
     let proc = Path::new("/proc");
     if proc.join("self").exists() {
-        if let Some(pid) = std::fs::read_to_string(path)
-            .ok()
-            .and_then(|t| t.trim().parse::<u32>().ok())
-        {
+        if let Some(pid) = std::fs::read_to_string(path).ok().and_then(|t| t.trim().parse::<u32>().ok()) {
             if !proc.join(pid.to_string()).exists() {
                 return true;
             }
@@ -346,9 +309,8 @@ impl MotoServer {
 
     /// Starts moto from an already provisioned virtual environment.
     pub async fn start_in(venv: &Path, options: &MotoOptions) -> Result<MotoServer, TargetError> {
-        let port = free_port().map_err(|e| {
-            TargetError::Other(format!("cannot find a free loopback port for moto: {e}"))
-        })?;
+        let port =
+            free_port().map_err(|e| TargetError::Other(format!("cannot find a free loopback port for moto: {e}")))?;
         let endpoint_url = format!("http://127.0.0.1:{port}");
         let bin = moto_server_bin(venv);
         let mut child = Command::new(&bin)
@@ -367,16 +329,11 @@ impl MotoServer {
                     .create(true)
                     .append(true)
                     .open(path)
-                    .map_err(|e| {
-                        TargetError::Other(format!("cannot open moto log {}: {e}", path.display()))
-                    })?,
+                    .map_err(|e| TargetError::Other(format!("cannot open moto log {}: {e}", path.display())))?,
             ))),
             None => None,
         };
-        let sink = LogSink {
-            lines: log.clone(),
-            file,
-        };
+        let sink = LogSink { lines: log.clone(), file };
         let follow = |result: std::io::Result<()>| {
             result.map_err(|e| TargetError::Other(format!("cannot read moto's output: {e}")))
         };
@@ -387,22 +344,12 @@ impl MotoServer {
             follow(sink.follow(err))?;
         }
 
-        let mut server = MotoServer {
-            child: Some(child),
-            port,
-            endpoint_url,
-            log,
-        };
+        let mut server = MotoServer { child: Some(child), port, endpoint_url, log };
         server.wait_ready(options.ready_timeout).await?;
         // Makes Lambda invocation a no-op instead of an attempt to reach Docker. Harmless if it
         // fails: rotation functions are never created on this target.
-        let _ = http_post(
-            port,
-            "/moto-api/config",
-            r#"{"lambda": {"use_docker": false}}"#,
-            Duration::from_secs(5),
-        )
-        .await;
+        let _ =
+            http_post(port, "/moto-api/config", r#"{"lambda": {"use_docker": false}}"#, Duration::from_secs(5)).await;
         Ok(server)
     }
 
@@ -420,11 +367,7 @@ impl MotoServer {
                         )));
                     }
                     Ok(None) => {}
-                    Err(e) => {
-                        return Err(TargetError::Other(format!(
-                            "cannot check on moto_server: {e}"
-                        )))
-                    }
+                    Err(e) => return Err(TargetError::Other(format!("cannot check on moto_server: {e}"))),
                 }
             }
             let last_error = match http_post(self.port, "/", "{}", Duration::from_secs(2)).await {
@@ -459,11 +402,7 @@ impl MotoServer {
         match self.log.lock() {
             Ok(log) => {
                 let skip = log.len().saturating_sub(n);
-                log.iter()
-                    .skip(skip)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                log.iter().skip(skip).cloned().collect::<Vec<_>>().join("\n")
             }
             Err(_) => String::new(),
         }
@@ -473,13 +412,8 @@ impl MotoServer {
     pub async fn reset(&self) -> Result<(), TargetError> {
         match http_post(self.port, "/moto-api/reset", "", Duration::from_secs(10)).await {
             Ok(status) if (200..300).contains(&status) => Ok(()),
-            Ok(status) => Err(TargetError::Other(format!(
-                "moto reset answered HTTP {status}"
-            ))),
-            Err(e) => Err(TargetError::Unreachable {
-                endpoint: self.endpoint_url.clone(),
-                detail: e.to_string(),
-            }),
+            Ok(status) => Err(TargetError::Other(format!("moto reset answered HTTP {status}"))),
+            Err(e) => Err(TargetError::Unreachable { endpoint: self.endpoint_url.clone(), detail: e.to_string() }),
         }
     }
 
@@ -534,18 +468,16 @@ impl LogSink {
         use std::io::BufRead as _;
         let mut reader = std::io::BufReader::new(std::fs::File::from(pipe.into_blocking_fd()?));
         let sink = self.clone();
-        std::thread::Builder::new()
-            .name("moto-output".into())
-            .spawn(move || {
-                let mut line = Vec::new();
-                loop {
-                    line.clear();
-                    match reader.read_until(b'\n', &mut line) {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => sink.record(&line),
-                    }
+        std::thread::Builder::new().name("moto-output".into()).spawn(move || {
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match reader.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => sink.record(&line),
                 }
-            })?;
+            }
+        })?;
         Ok(())
     }
 
@@ -593,7 +525,7 @@ impl IntoBlockingFd for tokio::process::ChildStderr {
 }
 
 /// A loopback port that was free a moment ago.
-fn free_port() -> std::io::Result<u16> {
+pub(crate) fn free_port() -> std::io::Result<u16> {
     let listener = std::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
     Ok(listener.local_addr()?.port())
 }
@@ -609,22 +541,16 @@ async fn http_post(port: u16, path: &str, body: &str, timeout: Duration) -> std:
         stream.write_all(request.as_bytes()).await?;
         let mut response = Vec::new();
         stream.read_to_end(&mut response).await?;
-        parse_status(&response).ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP response")
-        })
+        parse_status(&response)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP response"))
     };
     tokio::time::timeout(timeout, exchange)
         .await
-        .unwrap_or_else(|_| {
-            Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "no answer in time",
-            ))
-        })
+        .unwrap_or_else(|_| Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer in time")))
 }
 
 /// The status code of an HTTP/1.x response.
-fn parse_status(response: &[u8]) -> Option<u16> {
+pub(crate) fn parse_status(response: &[u8]) -> Option<u16> {
     let line = response.split(|&b| b == b'\n').next()?;
     let line = std::str::from_utf8(line).ok()?;
     let mut parts = line.split_whitespace();
@@ -682,11 +608,7 @@ impl Target for MotoTarget {
     fn capabilities(&self) -> Capabilities {
         // Without Docker moto cannot run a rotation function; an ARN its Lambda backend does not
         // know is the not-invocable case.
-        Capabilities {
-            behaviours: vec![FunctionBehaviour::NotInvocable],
-            omit_token: false,
-            max_jobs: 4,
-        }
+        Capabilities { behaviours: BEHAVIOURS.to_vec(), omit_token: false, max_jobs: 4 }
     }
 
     fn prepare<'a>(
@@ -712,24 +634,15 @@ mod tests {
     use sm_model::request as input;
 
     fn scratch_dir(tag: &str) -> PathBuf {
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let dir = std::env::temp_dir().join(format!(
-            "smconform-moto-{tag}-{}-{nanos}",
-            std::process::id()
-        ));
+        let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!("smconform-moto-{tag}-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
     }
 
     #[test]
     fn status_lines() {
-        assert_eq!(
-            parse_status(b"HTTP/1.1 404 NOT FOUND\r\nServer: x\r\n\r\n"),
-            Some(404)
-        );
+        assert_eq!(parse_status(b"HTTP/1.1 404 NOT FOUND\r\nServer: x\r\n\r\n"), Some(404));
         assert_eq!(parse_status(b"HTTP/1.0 200 OK\r\n"), Some(200));
         assert_eq!(parse_status(b"SSH-2.0-OpenSSH\r\n"), None);
         assert_eq!(parse_status(b""), None);
@@ -747,10 +660,7 @@ mod tests {
         let dir = scratch_dir("lock");
         let lock = dir.join("x.lock");
         let venv = dir.join("venv");
-        let held = LockFile::acquire(&lock, &venv)
-            .await
-            .unwrap()
-            .expect("free lock");
+        let held = LockFile::acquire(&lock, &venv).await.unwrap().expect("free lock");
         // Held by this (live) process: a second taker waits, and gives up when the environment
         // becomes ready meanwhile.
         std::fs::create_dir_all(venv.join("bin")).unwrap();
@@ -791,10 +701,7 @@ mod tests {
         };
         assert_ne!(target.server().port(), other.server().port());
         assert_eq!(target.name(), "moto 5.2.5");
-        assert_eq!(
-            target.capabilities().behaviours,
-            vec![FunctionBehaviour::NotInvocable]
-        );
+        assert_eq!(target.capabilities().behaviours, vec![FunctionBehaviour::NotInvocable]);
         target.prepare(&BTreeMap::new()).await.unwrap();
 
         let token = "00000000-0000-4000-8000-000000000001";
@@ -810,8 +717,7 @@ mod tests {
         };
         let arn = created["ARN"].as_str().unwrap_or_default().to_string();
         assert!(
-            arn.starts_with("arn:aws:secretsmanager:us-east-1:")
-                && arn.contains(":secret:smconform-test-a-"),
+            arn.starts_with("arn:aws:secretsmanager:us-east-1:") && arn.contains(":secret:smconform-test-a-"),
             "{arn}"
         );
         assert_eq!(created["Name"], json!("smconform-test-a"));
@@ -840,20 +746,14 @@ mod tests {
         match target.send(&missing).await {
             Observed::Error { code, status, .. } => {
                 assert_eq!(code, "ResourceNotFoundException");
-                assert!(
-                    status.is_some_and(|s| (400..500).contains(&s)),
-                    "{status:?}"
-                );
+                assert!(status.is_some_and(|s| (400..500).contains(&s)), "{status:?}");
             }
             other => panic!("missing secret: {other:?}"),
         }
         // The other instance is a separate moto: it has no such secret.
         assert!(matches!(other.send(&get).await, Observed::Error { .. }));
 
-        assert!(target
-            .cleanup(&["smconform-test-a".into(), "smconform-test-missing".into()])
-            .await
-            .is_empty());
+        assert!(target.cleanup(&["smconform-test-a".into(), "smconform-test-missing".into()]).await.is_empty());
         assert!(matches!(target.send(&get).await, Observed::Error { .. }));
 
         // moto's request log is captured (the readiness probe at least).
@@ -871,14 +771,8 @@ mod tests {
         target.shutdown().await;
         drop(other);
         // Stopped means stopped: nothing answers on that port any more.
-        let port = url
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse::<u16>().ok())
-            .unwrap_or(0);
-        assert!(http_post(port, "/", "{}", Duration::from_secs(2))
-            .await
-            .is_err());
+        let port = url.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()).unwrap_or(0);
+        assert!(http_post(port, "/", "{}", Duration::from_secs(2)).await.is_err());
     }
 
     /// Builds a fresh environment in a scratch cache (needs python3 and PyPI; takes minutes).
@@ -890,16 +784,9 @@ mod tests {
         let venv = a.unwrap();
         assert_eq!(b.unwrap(), venv);
         assert!(is_provisioned(&venv));
-        assert_eq!(
-            installed_version(&venv).await.as_deref(),
-            Some(MOTO_VERSION)
-        );
-        let server = MotoServer::start(&MotoOptions {
-            cache: Some(cache.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+        assert_eq!(installed_version(&venv).await.as_deref(), Some(MOTO_VERSION));
+        let server =
+            MotoServer::start(&MotoOptions { cache: Some(cache.clone()), ..Default::default() }).await.unwrap();
         server.reset().await.unwrap();
         server.shutdown().await;
         let _ = std::fs::remove_dir_all(&cache);

@@ -20,9 +20,7 @@ pub fn delete_secret(m: &mut Model, i: &DeleteSecret, cx: &mut Ctx) -> Result<Va
             ),
         );
     }
-    if i.recovery_window_in_days
-        .is_some_and(|d| !(7..=30).contains(&d))
-    {
+    if i.recovery_window_in_days.is_some_and(|d| !(7..=30).contains(&d)) {
         return cx.fail(
             &rules::DELETE_WINDOW,
             ApiError::code_only(

@@ -37,18 +37,11 @@ pub fn dispatch(m: &mut Model, req: &Request, cx: &mut Ctx) -> Result<Value, Api
 /// M1, ResourceNotFoundException for an unknown secret.
 pub(crate) fn not_found(cx: &mut Ctx) -> ApiError {
     cx.cite(&rules::SECRET_NOT_FOUND);
-    ApiError::exact(
-        "ResourceNotFoundException",
-        "Secrets Manager can't find the specified secret.",
-    )
+    ApiError::exact("ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
 }
 
 /// The secret named by `id`, whether or not it is scheduled for deletion.
-pub(crate) fn existing<'m>(
-    m: &'m mut Model,
-    id: &str,
-    cx: &mut Ctx,
-) -> Result<&'m mut Secret, ApiError> {
+pub(crate) fn existing<'m>(m: &'m mut Model, id: &str, cx: &mut Ctx) -> Result<&'m mut Secret, ApiError> {
     match m.secrets.get_mut(name_of(id)) {
         Some(s) => Ok(s),
         None => Err(not_found(cx)),
@@ -56,11 +49,7 @@ pub(crate) fn existing<'m>(
 }
 
 /// The secret named by `id`, refusing one scheduled for deletion ([`rules::SECRET_DELETED`]).
-pub(crate) fn live<'m>(
-    m: &'m mut Model,
-    id: &str,
-    cx: &mut Ctx,
-) -> Result<&'m mut Secret, ApiError> {
+pub(crate) fn live<'m>(m: &'m mut Model, id: &str, cx: &mut Ctx) -> Result<&'m mut Secret, ApiError> {
     let s = existing(m, id, cx)?;
     if s.deleted {
         return cx.fail(
@@ -84,10 +73,5 @@ pub(crate) fn base(name: &str) -> Map<String, Value> {
 
 /// A sorted JSON array of labels.
 pub(crate) fn labels_json<'a>(labels: impl IntoIterator<Item = &'a String>) -> Value {
-    Value::Array(
-        labels
-            .into_iter()
-            .map(|l| Value::String(l.clone()))
-            .collect(),
-    )
+    Value::Array(labels.into_iter().map(|l| Value::String(l.clone())).collect())
 }

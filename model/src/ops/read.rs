@@ -27,11 +27,7 @@ fn no_version(id: &str, cx: &mut Ctx) -> ApiError {
 }
 
 /// GetSecretValue.
-pub fn get_secret_value(
-    m: &mut Model,
-    i: &GetSecretValue,
-    cx: &mut Ctx,
-) -> Result<Value, ApiError> {
+pub fn get_secret_value(m: &mut Model, i: &GetSecretValue, cx: &mut Ctx) -> Result<Value, ApiError> {
     // VersionId is 32..64 and VersionStage 1..256 characters (§2), checked before any look-up.
     validate::version_id(i.version_id.as_ref(), cx)?;
     if let Some(stage) = &i.version_stage {
@@ -85,21 +81,14 @@ pub fn get_secret_value(
     cx.cite(&rules::GET_DEFAULT_CURRENT);
     let mut o = base(&secret.name);
     o.insert("VersionId".into(), Value::String(version.id.clone()));
-    match version
-        .value
-        .as_ref()
-        .expect("versions without a value were refused above")
-    {
+    match version.value.as_ref().expect("versions without a value were refused above") {
         SecretValue::String(s) => {
             o.insert("SecretString".into(), Value::String(s.clone()));
             o.insert("SecretBinary".into(), Value::Null);
         }
         SecretValue::Binary(b) => {
             o.insert("SecretString".into(), Value::Null);
-            o.insert(
-                "SecretBinary".into(),
-                serde_json::to_value(b).expect("blob serialises"),
-            );
+            o.insert("SecretBinary".into(), serde_json::to_value(b).expect("blob serialises"));
         }
     }
     if version.is_deprecated() {
@@ -120,19 +109,13 @@ pub fn describe_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<
     let opt_str = |v: &Option<String>| v.clone().map(Value::String).unwrap_or(Value::Null);
     o.insert("Description".into(), opt_str(&secret.description));
     let rot = &secret.rotation;
-    o.insert(
-        "RotationEnabled".into(),
-        rot.enabled.map(Value::Bool).unwrap_or(Value::Null),
-    );
+    o.insert("RotationEnabled".into(), rot.enabled.map(Value::Bool).unwrap_or(Value::Null));
     o.insert("RotationLambdaARN".into(), opt_str(&rot.lambda_arn));
     match &rot.rules {
         Some(r) => {
             // AWS may add a computed AutomaticallyAfterDays next to a ScheduleExpression (§5.8),
             // so only the members the caller set are asserted (a subset match).
-            o.insert(
-                "RotationRules".into(),
-                serde_json::to_value(r).expect("rules serialise"),
-            );
+            o.insert("RotationRules".into(), serde_json::to_value(r).expect("rules serialise"));
         }
         None => {
             o.insert("RotationRules".into(), Value::Null);
@@ -156,14 +139,7 @@ pub fn describe_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<
     for v in secret.versions.values().filter(|v| !v.is_deprecated()) {
         map.insert(v.id.clone(), labels_json(&v.labels));
     }
-    o.insert(
-        "VersionIdsToStages".into(),
-        if map.is_empty() {
-            Value::Null
-        } else {
-            Value::Object(map)
-        },
-    );
+    o.insert("VersionIdsToStages".into(), if map.is_empty() { Value::Null } else { Value::Object(map) });
     if secret.deleted {
         cx.cite(&rules::DESCRIBE_DELETED);
         o.insert("DeletedDate".into(), Value::String(ANY.into()));
@@ -174,11 +150,7 @@ pub fn describe_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<
 }
 
 /// ListSecretVersionIds (one page).
-pub fn list_secret_version_ids(
-    m: &mut Model,
-    i: &ListSecretVersionIds,
-    cx: &mut Ctx,
-) -> Result<Value, ApiError> {
+pub fn list_secret_version_ids(m: &mut Model, i: &ListSecretVersionIds, cx: &mut Ctx) -> Result<Value, ApiError> {
     let secret = existing(m, &i.secret_id, cx)?;
     if secret.deleted {
         cx.cite(&rules::LIST_DELETED);
@@ -192,11 +164,7 @@ pub fn list_secret_version_ids(
     cx.cite(&rules::LIST_VERSIONS);
     let include_deprecated = i.include_deprecated.unwrap_or(false);
     let mut versions = Vec::new();
-    let mut listed: Vec<_> = secret
-        .versions
-        .values()
-        .filter(|v| v.value.is_some())
-        .collect();
+    let mut listed: Vec<_> = secret.versions.values().filter(|v| v.value.is_some()).collect();
     listed.sort_by_key(|v| v.seq);
     for v in listed {
         let mut e = Map::new();

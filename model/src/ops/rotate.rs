@@ -12,9 +12,7 @@ use crate::outcome::{ApiError, ANY};
 use crate::request::{RotateSecret, RotationRules, SecretIdOnly};
 use crate::rules;
 use crate::schedule;
-use crate::state::{
-    FunctionBehaviour, Model, Secret, SecretValue, Step, Version, AWSCURRENT, AWSPENDING,
-};
+use crate::state::{FunctionBehaviour, Model, Secret, SecretValue, Step, Version, AWSCURRENT, AWSPENDING};
 use crate::validate;
 use serde_json::Value;
 
@@ -38,10 +36,7 @@ pub fn rotate_secret(m: &mut Model, i: &RotateSecret, cx: &mut Ctx) -> Result<Va
             return cx.fail(e.rule, error);
         }
     }
-    if i.rotation_lambda_arn
-        .as_ref()
-        .is_some_and(|a| a.chars().count() > 2048)
-    {
+    if i.rotation_lambda_arn.as_ref().is_some_and(|a| a.chars().count() > 2048) {
         return cx.fail_any(
             &rules::ROTATE_NOT_INVOCABLE,
             &["InvalidParameterException", "ValidationException"],
@@ -51,11 +46,7 @@ pub fn rotate_secret(m: &mut Model, i: &RotateSecret, cx: &mut Ctx) -> Result<Va
     let clock = m.clock;
     let functions = m.functions.clone();
     let secret = live(m, &i.secret_id, cx)?;
-    let lambda = match i
-        .rotation_lambda_arn
-        .clone()
-        .or_else(|| secret.rotation.lambda_arn.clone())
-    {
+    let lambda = match i.rotation_lambda_arn.clone().or_else(|| secret.rotation.lambda_arn.clone()) {
         Some(l) => l,
         None => {
             return cx.fail(
@@ -67,10 +58,7 @@ pub fn rotate_secret(m: &mut Model, i: &RotateSecret, cx: &mut Ctx) -> Result<Va
             )
         }
     };
-    let behaviour = functions
-        .get(&lambda)
-        .copied()
-        .unwrap_or(FunctionBehaviour::NotInvocable);
+    let behaviour = functions.get(&lambda).copied().unwrap_or(FunctionBehaviour::NotInvocable);
     let stalled = labels::is_stalled(secret);
     let not_invocable = behaviour == FunctionBehaviour::NotInvocable;
     // Which of the two refusals AWS checks first is unknown: when both apply, both are accepted.
@@ -102,11 +90,7 @@ pub fn rotate_secret(m: &mut Model, i: &RotateSecret, cx: &mut Ctx) -> Result<Va
         );
     }
     cx.cite(&rules::ROTATE_SAVES_CONFIG);
-    save_config(
-        secret,
-        i.rotation_lambda_arn.as_ref(),
-        i.rotation_rules.as_ref(),
-    );
+    save_config(secret, i.rotation_lambda_arn.as_ref(), i.rotation_rules.as_ref());
     let mut o = base(&secret.name);
     if i.rotate_immediately.unwrap_or(true) {
         rotate_now(secret, token, behaviour, clock, cx)?;
@@ -145,13 +129,7 @@ fn rotate_now(
     secret.next_seq += 1;
     secret.versions.insert(
         token.to_string(),
-        Version {
-            id: token.to_string(),
-            value: None,
-            labels: Default::default(),
-            created: clock,
-            seq,
-        },
+        Version { id: token.to_string(), value: None, labels: Default::default(), created: clock, seq },
     );
     labels::attach(secret, AWSPENDING, token, cx);
     // The placeholder's AWSPENDING counts towards the 20-label quota even if the function fails.
@@ -160,22 +138,13 @@ fn rotate_now(
     cx.cite(&rules::ROTATE_STEPS);
     // R2 createSecret: the template reads AWSCURRENT first, so a secret without one fails here.
     let current = secret.holder(AWSCURRENT).map(str::to_string);
-    let current_has_value = current
-        .as_ref()
-        .is_some_and(|c| secret.versions[c].value.is_some());
+    let current_has_value = current.as_ref().is_some_and(|c| secret.versions[c].value.is_some());
     if fails_at(Step::CreateSecret) || !current_has_value {
         cx.cite(&rules::ROTATE_FAILURE);
         return Ok(());
     }
     let pending = [AWSPENDING.to_string()];
-    store_value(
-        secret,
-        token,
-        SecretValue::String(rotation_value(token)),
-        Some(&pending),
-        clock,
-        cx,
-    )?;
+    store_value(secret, token, SecretValue::String(rotation_value(token)), Some(&pending), clock, cx)?;
     // R3 setSecret and R4 testSecret change nothing in Secrets Manager.
     if fails_at(Step::SetSecret) || fails_at(Step::TestSecret) || fails_at(Step::FinishSecret) {
         cx.cite(&rules::ROTATE_FAILURE);
@@ -211,22 +180,12 @@ fn test_rotation(secret: &mut Secret, token: &str, clock: u64, cx: &mut Ctx) {
     secret.next_seq += 1;
     secret.versions.insert(
         token.to_string(),
-        Version {
-            id: token.to_string(),
-            value: Some(value),
-            labels: Default::default(),
-            created: clock,
-            seq,
-        },
+        Version { id: token.to_string(), value: Some(value), labels: Default::default(), created: clock, seq },
     );
 }
 
 /// CancelRotateSecret (§5.11).
-pub fn cancel_rotate_secret(
-    m: &mut Model,
-    i: &SecretIdOnly,
-    cx: &mut Ctx,
-) -> Result<Value, ApiError> {
+pub fn cancel_rotate_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<Value, ApiError> {
     let secret = live(m, &i.secret_id, cx)?;
     let mut o = base(&secret.name);
     if secret.rotation.enabled.is_none() {

@@ -37,9 +37,7 @@ pub(crate) fn store_value(
         match &existing.value {
             Some(v) if *v == value => {
                 cx.cite(&rules::TOKEN_SAME_VALUE);
-                return Ok(Stored {
-                    version_id: token.to_string(),
-                });
+                return Ok(Stored { version_id: token.to_string() });
             }
             Some(_) => {
                 return cx.fail(
@@ -58,9 +56,7 @@ pub(crate) fn store_value(
                 secret.versions.get_mut(token).expect("checked above").value = Some(value);
                 attach_all(secret, wanted, token, cx);
                 labels::check_limit(secret, cx)?;
-                return Ok(Stored {
-                    version_id: token.to_string(),
-                });
+                return Ok(Stored { version_id: token.to_string() });
             }
         }
     }
@@ -77,13 +73,7 @@ pub(crate) fn store_value(
     secret.next_seq += 1;
     secret.versions.insert(
         token.to_string(),
-        Version {
-            id: token.to_string(),
-            value: Some(value),
-            labels: Default::default(),
-            created: clock,
-            seq,
-        },
+        Version { id: token.to_string(), value: Some(value), labels: Default::default(), created: clock, seq },
     );
     let mut wanted: Vec<String> = wanted.to_vec();
     if secret.holder(AWSCURRENT).is_none() && !wanted.iter().any(|l| l == AWSCURRENT) {
@@ -106,9 +96,7 @@ pub(crate) fn store_value(
     attach_all(secret, &wanted, token, cx);
     labels::check_limit(secret, cx)?;
     collect_garbage(secret, clock, cx);
-    Ok(Stored {
-        version_id: token.to_string(),
-    })
+    Ok(Stored { version_id: token.to_string() })
 }
 
 /// Attaches `wanted` to `to`. AWSCURRENT goes first, so that the AWSPREVIOUS it hands to the
@@ -116,8 +104,7 @@ pub(crate) fn store_value(
 /// names explicitly (AWSPREVIOUS included) then lands where the caller asked. The order AWS uses
 /// is not documented ([U], semantics.md §11).
 fn attach_all(secret: &mut Secret, wanted: &[String], to: &str, cx: &mut Ctx) {
-    let (current, others): (Vec<&String>, Vec<&String>) =
-        wanted.iter().partition(|l| *l == AWSCURRENT);
+    let (current, others): (Vec<&String>, Vec<&String>) = wanted.iter().partition(|l| *l == AWSCURRENT);
     for l in current.into_iter().chain(others) {
         labels::attach(secret, l, to, cx);
     }
@@ -187,10 +174,7 @@ pub fn create_secret(m: &mut Model, i: &CreateSecret, cx: &mut Ctx) -> Result<Va
             &rules::CREATE_EXISTS,
             ApiError::exact(
                 "ResourceExistsException",
-                format!(
-                    "The operation failed because the secret {} already exists.",
-                    i.name
-                ),
+                format!("The operation failed because the secret {} already exists.", i.name),
             ),
         );
     }
@@ -221,11 +205,7 @@ pub fn create_secret(m: &mut Model, i: &CreateSecret, cx: &mut Ctx) -> Result<Va
 }
 
 /// PutSecretValue (§5.3).
-pub fn put_secret_value(
-    m: &mut Model,
-    i: &PutSecretValue,
-    cx: &mut Ctx,
-) -> Result<Value, ApiError> {
+pub fn put_secret_value(m: &mut Model, i: &PutSecretValue, cx: &mut Ctx) -> Result<Value, ApiError> {
     let token = validate::token(i.client_request_token.as_deref(), false, cx)?;
     validate::stages(i.version_stages.as_ref(), cx)?;
     let value = validate::value(i.secret_string.as_ref(), i.secret_binary.as_ref(), cx)?;
@@ -250,11 +230,7 @@ pub fn put_secret_value(
 pub fn update_secret(m: &mut Model, i: &UpdateSecret, cx: &mut Ctx) -> Result<Value, ApiError> {
     let has_value = i.secret_string.is_some() || i.secret_binary.is_some();
     let token = if has_value {
-        Some(validate::token(
-            i.client_request_token.as_deref(),
-            false,
-            cx,
-        )?)
+        Some(validate::token(i.client_request_token.as_deref(), false, cx)?)
     } else {
         // A token sent with a metadata-only update is ignored (§4), but its length is still checked.
         if let Some(t) = i.client_request_token.as_deref() {

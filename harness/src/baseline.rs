@@ -1,0 +1,115 @@
+//! Classifying a run against a catalogue ([`crate::catalogue`]): every divergence found is *known*
+//! (an entry matches it) or *new*; every fault is known or new the same way (an entry whose
+//! difference is `fault <kind>`); every entry the run did not meet is replayed, and is *still
+//! present*, *fixed* (its reproduction no longer diverges: remove the entry) or *changed* (it now
+//! diverges differently: update the entry).
+
+use crate::catalogue::{Catalogue, Entry};
+use crate::runner::{replay, signature, RunReport, Session};
+use crate::target::Target;
+
+/// What became of one catalogue entry the run did not meet by itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Replayed {
+    /// The reproduction still diverges the recorded way.
+    StillPresent,
+    /// The reproduction now conforms.
+    Fixed,
+    /// The reproduction diverges, but not the recorded way (what it does now).
+    Changed(String),
+}
+
+/// The classification of one run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Classified {
+    /// Index into `RunReport::found`, with the entry id it matched.
+    pub known: Vec<(usize, String)>,
+    /// Indices into `RunReport::found` that no entry matches.
+    pub new: Vec<usize>,
+    /// Index into `RunReport::faults`, with the entry id it matched.
+    pub known_faults: Vec<(usize, String)>,
+    /// Indices into `RunReport::faults` that no entry matches.
+    pub new_faults: Vec<usize>,
+    /// Entries the run did not meet, with what their replay showed.
+    pub replayed: Vec<(String, Replayed)>,
+}
+
+impl Classified {
+    pub fn fixed(&self) -> Vec<&str> {
+        self.replayed.iter().filter(|(_, r)| *r == Replayed::Fixed).map(|(id, _)| id.as_str()).collect()
+    }
+    pub fn changed(&self) -> Vec<(&str, &str)> {
+        self.replayed
+            .iter()
+            .filter_map(|(id, r)| match r {
+                Replayed::Changed(w) => Some((id.as_str(), w.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+    /// Whether the run should fail: new divergences or changed entries always; known ones and
+    /// fixed entries too when `strict`.
+    pub fn failing(&self, strict: bool) -> bool {
+        !self.new.is_empty()
+            || !self.changed().is_empty()
+            || (strict && (!self.known.is_empty() || !self.known_faults.is_empty() || !self.fixed().is_empty()))
+    }
+}
+
+fn fault_difference(kind_name: &str) -> String {
+    format!("fault {kind_name}")
+}
+
+/// Replays an entry's reproduction and says whether it still diverges the recorded way.
+pub async fn replay_entry(target: &dyn Target, entry: &Entry, session: &Session) -> Replayed {
+    let r = replay(target, &entry.trace, session).await;
+    let last = entry.trace.steps.len();
+    if let Some((step, kind, detail)) = &r.fault {
+        return if *step == last && entry.difference == fault_difference(kind.name()) {
+            Replayed::StillPresent
+        } else {
+            Replayed::Changed(format!("{} fault at step {step}: {detail}", kind.name()))
+        };
+    }
+    let first = r.steps.iter().enumerate().find_map(|(i, s)| match &s.model_check {
+        Some(Err(m)) => Some((i, signature(&s.request, m, s.model_outcome.as_ref()), m.to_string())),
+        _ => None,
+    });
+    match first {
+        None => Replayed::Fixed,
+        Some((i, sig, _)) if i + 1 == last && sig == entry.signature() => Replayed::StillPresent,
+        Some((i, sig, what)) => Replayed::Changed(format!("step {}: {sig}: {what}", i + 1)),
+    }
+}
+
+/// Classifies `report` against `catalogue`, replaying the entries the run did not meet.
+pub async fn classify(report: &RunReport, catalogue: &Catalogue, target: &dyn Target, session: &Session) -> Classified {
+    let mut c = Classified::default();
+    let mut met: Vec<&str> = Vec::new();
+    for (i, f) in report.found.iter().enumerate() {
+        match catalogue.classify(f) {
+            Some(e) => {
+                met.push(&e.id);
+                c.known.push((i, e.id.clone()));
+            }
+            None => c.new.push(i),
+        }
+    }
+    for (i, f) in report.faults.iter().enumerate() {
+        let difference = fault_difference(f.kind.name());
+        match catalogue.entries.iter().find(|e| e.operation == f.op && e.difference == difference) {
+            Some(e) => {
+                met.push(&e.id);
+                c.known_faults.push((i, e.id.clone()));
+            }
+            None => c.new_faults.push(i),
+        }
+    }
+    for e in &catalogue.entries {
+        if met.contains(&e.id.as_str()) || session.is_interrupted() {
+            continue;
+        }
+        c.replayed.push((e.id.clone(), replay_entry(target, e, session).await));
+    }
+    c
+}

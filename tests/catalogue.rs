@@ -1,0 +1,154 @@
+//! The moto divergence catalogue as a regression suite. Every entry is replayed against the model
+//! (it must conform: the entry's expectations are AWS's) and against the pinned moto (it must still
+//! diverge exactly as recorded; when it stops, the test says the entry was fixed upstream). A full
+//! run against moto with the catalogue as baseline finds nothing new and meets every entry, so
+//! removing any entry makes that run fail; one removal is checked through the CLI. The parity
+//! table generated from the catalogues must be up to date.
+
+use rstest::rstest;
+use sm_harness::baseline::{classify, replay_entry, Replayed};
+use sm_harness::catalogue::{load_entry, Catalogue};
+use sm_harness::runner::{replay, run, RunConfig, Session};
+use sm_harness::target::model::ModelTarget;
+use sm_harness::target::moto::{MotoOptions, MotoTarget};
+use sm_harness::target::Target;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[rstest]
+fn entry_conforms_on_the_model_and_still_diverges_on_moto(#[files("fixtures/divergences/moto/*.json")] path: PathBuf) {
+    let entry = load_entry(&path).expect("a valid catalogue entry");
+    assert_eq!(entry.target, "moto");
+    assert_eq!(path.file_stem().and_then(|s| s.to_str()), Some(entry.id.as_str()), "file name = id");
+    runtime().block_on(async {
+        let session = Session::new("smconform-test-");
+        let model = replay(&ModelTarget::new(), &entry.trace, &session).await;
+        for (i, s) in model.steps.iter().enumerate() {
+            assert!(
+                matches!(s.model_check, Some(Ok(()))),
+                "{}: step {} does not conform on the model",
+                entry.id,
+                i + 1
+            );
+        }
+        let moto = MotoTarget::start(MotoOptions::default()).await.expect("moto starts");
+        match replay_entry(&moto, &entry, &session).await {
+            Replayed::StillPresent => {}
+            Replayed::Fixed => {
+                panic!("{}: fixed upstream: remove the entry {} (moto no longer diverges)", entry.id, path.display())
+            }
+            Replayed::Changed(now) => panic!("{}: moto now diverges differently ({now}): update the entry", entry.id),
+        }
+    });
+}
+
+const FULL_RUN: (usize, usize, u64) = (1000, 30, 1);
+
+#[test]
+fn a_full_moto_run_with_the_baseline_finds_nothing_new_and_meets_every_entry() {
+    let catalogue = Catalogue::load(&root().join("fixtures/divergences/moto")).expect("catalogue");
+    runtime().block_on(async {
+        let moto: Arc<dyn Target> = Arc::new(MotoTarget::start(MotoOptions::default()).await.expect("moto starts"));
+        let (cases, steps, seed) = FULL_RUN;
+        let out = std::env::temp_dir().join(format!("smconform-catalogue-{}", std::process::id()));
+        let config = RunConfig { cases, steps, seed, jobs: 4, out_dir: out, max_shrink_iters: 500 };
+        let session = Session::new("smconform-test-");
+        let report = run(moto.clone(), config, session.clone()).await;
+        let c = classify(&report, &catalogue, &*moto, &session).await;
+        let new: Vec<&str> = c.new.iter().map(|i| report.found[*i].signature.as_str()).collect();
+        assert!(new.is_empty(), "new divergences: {new:?}");
+        assert!(
+            c.new_faults.is_empty(),
+            "new faults: {:?}",
+            c.new_faults.iter().map(|i| &report.faults[*i]).collect::<Vec<_>>()
+        );
+        assert!(!c.failing(false));
+        // Every entry was met by the run itself, so removing any one makes it new.
+        let unmet: Vec<&String> = c.replayed.iter().map(|(id, _)| id).collect();
+        assert!(unmet.is_empty(), "entries the run did not meet: {unmet:?}");
+        assert!(report.leaked.is_empty());
+    });
+}
+
+#[test]
+fn removing_an_entry_makes_the_cli_run_fail() {
+    let dir = std::env::temp_dir().join(format!("smconform-baseline-minus-one-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let removed = "moto-list-versions-arn-is-name";
+    for e in std::fs::read_dir(root().join("fixtures/divergences/moto")).expect("catalogue") {
+        let p = e.expect("entry").path();
+        if p.file_stem().and_then(|s| s.to_str()) != Some(removed) {
+            std::fs::copy(&p, dir.join(p.file_name().expect("name"))).expect("copy");
+        }
+    }
+    let (cases, steps, seed) = FULL_RUN;
+    let out = Command::new(env!("CARGO_BIN_EXE_smconform"))
+        .args([
+            "run",
+            "--quiet",
+            "--cases",
+            &cases.to_string(),
+            "--steps",
+            &steps.to_string(),
+            "--seed",
+            &seed.to_string(),
+        ])
+        .arg("--baseline")
+        .arg(&dir)
+        .arg("--out")
+        .arg(dir.join("out"))
+        .output()
+        .expect("smconform runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("NEW     ListSecretVersionIds field ARN differs [list.versions]"), "{stdout}");
+}
+
+#[test]
+fn the_parity_table_is_up_to_date() {
+    let out = Command::new(env!("CARGO_BIN_EXE_smconform"))
+        .current_dir(root())
+        .args(["parity", "--check"])
+        .output()
+        .expect("smconform runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn reports_are_written_in_every_format() {
+    let dir = std::env::temp_dir().join(format!("smconform-reports-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new(env!("CARGO_BIN_EXE_smconform"))
+        .args(["run", "--target", "model", "--cases", "20", "--seed", "3", "--report", "json", "--report", "junit"])
+        .args(["--report", "markdown", "--out"])
+        .arg(&dir)
+        .output()
+        .expect("smconform runs");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).expect("json report"))
+            .expect("valid JSON");
+    assert_eq!(json["format"], "smconform-report/1");
+    assert_eq!(json["cases_run"], 20);
+    assert_eq!(json["divergences"].as_array().map(Vec::len), Some(0));
+    let junit = std::fs::read_to_string(dir.join("report.junit.xml")).expect("junit report");
+    assert!(junit.contains("<testsuite name=\"smconform model\" tests=\"1\" failures=\"0\" errors=\"0\">"), "{junit}");
+    let md = std::fs::read_to_string(dir.join("report.md")).expect("markdown report");
+    assert!(md.contains("| `label.previous-follows-current` |"), "{md}");
+}
