@@ -191,6 +191,31 @@ fn closest(allowed: &[Outcome], observed: &Observed) -> (Outcome, Mismatch) {
     best.expect("a divergence has at least one allowed outcome")
 }
 
+/// Sends `request` (logical names) with this execution's physical names, registers any secret
+/// it may create for clean-up first, and maps what comes back to logical names.
+async fn send_logical(
+    target: &dyn Target,
+    names: &CaseNames,
+    request: &Request,
+    created: &mut Vec<String>,
+    session: &Session,
+) -> Observed {
+    let physical = names.to_physical(request);
+    if let Request::CreateSecret(c) = &physical {
+        if !created.contains(&c.name) {
+            created.push(c.name.clone());
+            session.registry.add(&c.name);
+        }
+    }
+    match target.send(&physical).await {
+        Observed::Ok(v) => Observed::Ok(names.to_logical(v)),
+        Observed::Error { code, message, status } => {
+            Observed::Error { code, message: names.logical_str(&message), status }
+        }
+        fault @ Observed::Fault { .. } => fault,
+    }
+}
+
 /// Where an execution's requests come from.
 pub enum Source<'a> {
     /// Generated operations, resolved against the model as the run goes.
@@ -222,20 +247,7 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
             Some(r) => r.resolve(&ops[i], &tracker.states()[0]),
             None => requests[i].clone(),
         };
-        let physical = names.to_physical(&request);
-        if let Request::CreateSecret(c) = &physical {
-            if !created.contains(&c.name) {
-                created.push(c.name.clone());
-                session.registry.add(&c.name);
-            }
-        }
-        let observed = match target.send(&physical).await {
-            Observed::Ok(v) => Observed::Ok(names.to_logical(v)),
-            Observed::Error { code, message, status } => {
-                Observed::Error { code, message: names.logical_str(&message), status }
-            }
-            fault @ Observed::Fault { .. } => fault,
-        };
+        let observed = send_logical(target, &names, &request, &mut created, session).await;
         if let Observed::Fault { kind, detail } = observed.clone() {
             // The outcome is unknown: every branch stays possible (including "nothing happened").
             // A connection fault means the target is gone, so the sequence stops there.
@@ -657,20 +669,7 @@ pub async fn replay(target: &dyn Target, trace: &Trace, session: &Session) -> Re
             report.interrupted = true;
             break;
         }
-        let physical = names.to_physical(&step.request);
-        if let Request::CreateSecret(c) = &physical {
-            if !created.contains(&c.name) {
-                created.push(c.name.clone());
-                session.registry.add(&c.name);
-            }
-        }
-        let observed = match target.send(&physical).await {
-            Observed::Ok(v) => Observed::Ok(names.to_logical(v)),
-            Observed::Error { code, message, status } => {
-                Observed::Error { code, message: names.logical_str(&message), status }
-            }
-            fault @ Observed::Fault { .. } => fault,
-        };
+        let observed = send_logical(target, &names, &step.request, &mut created, session).await;
         if let Observed::Fault { kind, detail } = &observed {
             report.fault = Some((i + 1, *kind, detail.clone()));
             break;

@@ -15,6 +15,18 @@ use serde_json::Value;
 /// Seconds in 24 hours: versions younger than this are never removed (§1.5).
 const DAY: u64 = 24 * 60 * 60;
 
+/// M6: the token names a version of the secret that holds another value ([`rules::TOKEN_OTHER_VALUE`]).
+fn token_in_use(token: &str, name: &str, cx: &mut Ctx) -> ApiError {
+    cx.cite(&rules::TOKEN_OTHER_VALUE);
+    ApiError::exact(
+        "ResourceExistsException",
+        format!(
+            "You can't use ClientRequestToken {token} because that value is already in use for a version of secret {}.",
+            logical_arn(name)
+        ),
+    )
+}
+
 /// What storing a value did.
 pub(crate) struct Stored {
     pub version_id: String,
@@ -40,16 +52,7 @@ pub(crate) fn store_value(
                 return Ok(Stored { version_id: token.to_string() });
             }
             Some(_) => {
-                return cx.fail(
-                    &rules::TOKEN_OTHER_VALUE,
-                    ApiError::exact(
-                        "ResourceExistsException",
-                        format!(
-                            "You can't use ClientRequestToken {token} because that value is already in use for a version of secret {}.",
-                            logical_arn(&secret.name)
-                        ),
-                    ),
-                );
+                return Err(token_in_use(token, &secret.name, cx));
             }
             None => {
                 cx.cite(&rules::TOKEN_FILLS_PLACEHOLDER);
@@ -159,16 +162,7 @@ pub fn create_secret(m: &mut Model, i: &CreateSecret, cx: &mut Ctx) -> Result<Va
                 o.insert("VersionId".into(), Value::String(token.to_string()));
                 return Ok(Value::Object(o));
             }
-            return cx.fail(
-                &rules::TOKEN_OTHER_VALUE,
-                ApiError::exact(
-                    "ResourceExistsException",
-                    format!(
-                        "You can't use ClientRequestToken {token} because that value is already in use for a version of secret {}.",
-                        logical_arn(&i.name)
-                    ),
-                ),
-            );
+            return Err(token_in_use(token, &i.name, cx));
         }
         return cx.fail(
             &rules::CREATE_EXISTS,
