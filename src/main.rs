@@ -11,6 +11,7 @@ use sm_harness::catalogue::{self, Catalogue};
 use sm_harness::export::{self, ReportFormat, RunSummary};
 use sm_harness::parity;
 use sm_harness::report::{render_replay, render_run};
+use sm_harness::repro;
 use sm_harness::runner::{replay, run, RunConfig, Session};
 use sm_harness::target::endpoint::{EndpointConfig, EndpointTarget};
 use sm_harness::target::model::ModelTarget;
@@ -46,6 +47,8 @@ enum Command {
     Replay(ReplayArgs),
     /// Write the parity table (rules x targets) from the divergence catalogues.
     Parity(ParityArgs),
+    /// Turn a reproduction (a trace or a catalogue entry) into a script to attach to a bug report.
+    Repro(ReproArgs),
     /// Provision the embedded moto (a pinned moto[server] in a virtual environment under the
     /// cache folder, $SMCONFORM_CACHE or ~/.cache/smconform) without running anything.
     Setup,
@@ -131,6 +134,18 @@ enum ReportKind {
     Json,
     Junit,
     Markdown,
+}
+
+#[derive(Args)]
+struct ReproArgs {
+    /// A trace file or a catalogue entry.
+    trace: PathBuf,
+    /// aws-cli (a bash script) or boto3 (a Python script that also checks each step against AWS).
+    #[arg(long, value_parser = ["aws-cli", "boto3"])]
+    format: String,
+    /// Write the script here instead of to standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -444,6 +459,21 @@ fn progress_bar(session: Arc<Session>, cases: usize) -> tokio::task::JoinHandle<
     })
 }
 
+fn cmd_repro(args: ReproArgs) -> Result<u8, Failure> {
+    let trace = catalogue::load_trace(&args.trace).map_err(usage)?;
+    let format = repro::ReproFormat::parse(&args.format)
+        .ok_or_else(|| usage(anyhow::anyhow!("--format {:?}: expected aws-cli or boto3", args.format)))?;
+    let script = repro::render(&trace, format);
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, script).map_err(|e| usage(anyhow::anyhow!("writing {}: {e}", path.display())))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{script}"),
+    }
+    Ok(0)
+}
+
 /// Targets with a divergence catalogue, and the rotation-function behaviours each can run.
 const CATALOGUED_TARGETS: &[(&str, &[FunctionBehaviour])] = &[("moto", moto::BEHAVIOURS)];
 
@@ -545,6 +575,7 @@ fn main() -> ExitCode {
             Command::Replay(a) => cmd_replay(a).await,
             Command::Setup => cmd_setup().await,
             Command::Parity(a) => cmd_parity(a),
+            Command::Repro(a) => cmd_repro(a),
         }
     });
     match result {

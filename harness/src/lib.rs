@@ -11,6 +11,7 @@ pub mod matcher;
 pub mod naming;
 pub mod parity;
 pub mod report;
+pub mod repro;
 pub mod runner;
 pub mod target;
 pub mod trace;
