@@ -14,6 +14,7 @@ use sm_harness::report::{render_replay, render_run};
 use sm_harness::repro;
 use sm_harness::runner::{replay, run, RunConfig, Session};
 use sm_harness::target::endpoint::{EndpointConfig, EndpointTarget};
+use sm_harness::target::localstack::{self, LocalStackOptions, LocalStackTarget};
 use sm_harness::target::model::ModelTarget;
 use sm_harness::target::moto::{self, MotoOptions, MotoTarget};
 use sm_harness::target::{FaultKind, Observed, Target, TargetError};
@@ -45,19 +46,24 @@ enum Command {
     Run(RunArgs),
     /// Replay trace files against a target, checking each step's `expect` and the model.
     Replay(ReplayArgs),
-    /// Write the parity table (rules x targets) from the divergence catalogues.
-    Parity(ParityArgs),
+    /// Write the parity matrix (rules x targets) from the divergence catalogues, into docs/ and
+    /// README.md.
+    #[command(alias = "parity")]
+    Matrix(MatrixArgs),
     /// Turn a reproduction (a trace or a catalogue entry) into a script to attach to a bug report.
     Repro(ReproArgs),
-    /// Provision the embedded moto (a pinned moto[server] in a virtual environment under the
-    /// cache folder, $SMCONFORM_CACHE or ~/.cache/smconform) without running anything.
-    Setup,
+    /// Provision the embedded emulators (pinned moto[server], and with --localstack pinned
+    /// localstack-core, each in a virtual environment under the cache folder, $SMCONFORM_CACHE
+    /// or ~/.cache/smconform) without running anything.
+    Setup(SetupArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum TargetKind {
     /// moto, provisioned and started by smconform on a loopback port (the default).
     Moto,
+    /// LocalStack community in host mode, provisioned and started by smconform on loopback.
+    Localstack,
     /// The reference model in process (must always conform).
     Model,
     /// Any Secrets Manager endpoint (`--endpoint-url`).
@@ -137,6 +143,13 @@ enum ReportKind {
 }
 
 #[derive(Args)]
+struct SetupArgs {
+    /// Also provision LocalStack (about 500 MB).
+    #[arg(long)]
+    localstack: bool,
+}
+
+#[derive(Args)]
 struct ReproArgs {
     /// A trace file or a catalogue entry.
     trace: PathBuf,
@@ -149,16 +162,22 @@ struct ReproArgs {
 }
 
 #[derive(Args)]
-struct ParityArgs {
+struct MatrixArgs {
+    /// Targets to put in the matrix (the model is always the reference column).
+    #[arg(long, value_delimiter = ',', default_value = "model,moto,localstack")]
+    targets: Vec<String>,
     /// The folder holding one catalogue folder per target.
     #[arg(long, default_value = "fixtures/divergences")]
     catalogues: PathBuf,
-    /// Where the markdown table goes.
-    #[arg(long, default_value = "docs/parity.md")]
+    /// Where the full markdown table goes.
+    #[arg(long, default_value = "docs/matrix.md")]
     markdown: PathBuf,
     /// Where the JSON table goes.
-    #[arg(long, default_value = "docs/parity.json")]
+    #[arg(long, default_value = "docs/matrix.json")]
     json: PathBuf,
+    /// README whose block between `<!-- matrix:begin -->` and `<!-- matrix:end -->` gets the summary.
+    #[arg(long, default_value = "README.md")]
+    readme: PathBuf,
     /// Only check that the files are up to date (exit 1 if not).
     #[arg(long)]
     check: bool,
@@ -236,7 +255,7 @@ fn check_target_args(t: &TargetArgs) -> Result<String, Failure> {
                 return Err(usage(anyhow::anyhow!("--target endpoint needs --endpoint-url URL")));
             }
         }
-        TargetKind::Moto | TargetKind::Model => {
+        TargetKind::Moto | TargetKind::Model | TargetKind::Localstack => {
             if t.endpoint_url.is_some() {
                 return Err(usage(anyhow::anyhow!("--endpoint-url only goes with --target endpoint")));
             }
@@ -257,6 +276,10 @@ async fn build_target(t: &TargetArgs) -> Result<Arc<dyn Target>, Failure> {
         TargetKind::Moto => {
             let options = MotoOptions { operation_timeout: timeout, ..MotoOptions::default() };
             Arc::new(MotoTarget::start(options).await.map_err(target_failure)?)
+        }
+        TargetKind::Localstack => {
+            let options = LocalStackOptions { operation_timeout: timeout, ..LocalStackOptions::default() };
+            Arc::new(LocalStackTarget::start(options).await.map_err(target_failure)?)
         }
         TargetKind::Endpoint | TargetKind::Aws => {
             let mut config = EndpointConfig::new(t.endpoint_url.clone());
@@ -475,28 +498,43 @@ fn cmd_repro(args: ReproArgs) -> Result<u8, Failure> {
 }
 
 /// Targets with a divergence catalogue, and the rotation-function behaviours each can run.
-const CATALOGUED_TARGETS: &[(&str, &[FunctionBehaviour])] = &[("moto", moto::BEHAVIOURS)];
+const CATALOGUED_TARGETS: &[(&str, &[FunctionBehaviour])] =
+    &[("moto", moto::BEHAVIOURS), ("localstack", localstack::BEHAVIOURS)];
 
-fn cmd_parity(args: ParityArgs) -> Result<u8, Failure> {
+fn cmd_matrix(args: MatrixArgs) -> Result<u8, Failure> {
+    let known: Vec<&str> = CATALOGUED_TARGETS.iter().map(|(t, _)| *t).collect();
+    if let Some(bad) = args.targets.iter().find(|t| *t != "model" && !known.contains(&t.as_str())) {
+        return Err(usage(anyhow::anyhow!("--targets: unknown target {bad:?} (model, {})", known.join(", "))));
+    }
     let mut columns = Vec::new();
-    for (target, behaviours) in CATALOGUED_TARGETS {
+    for (target, behaviours) in CATALOGUED_TARGETS.iter().filter(|(t, _)| args.targets.iter().any(|x| x == t)) {
         let dir = args.catalogues.join(target);
         let catalogue = if dir.exists() { Catalogue::load(&dir).map_err(usage)? } else { Catalogue::default() };
         columns.push(parity::Column { target: target.to_string(), behaviours: behaviours.to_vec(), catalogue });
     }
     let markdown = parity::markdown(&columns);
     let json = serde_json::to_string_pretty(&parity::json(&columns)).map_err(|e| usage(anyhow::anyhow!(e)))? + "\n";
+    let readme_now = std::fs::read_to_string(&args.readme)
+        .map_err(|e| usage(anyhow::anyhow!("reading {}: {e}", args.readme.display())))?;
+    let readme = parity::replace_block(&readme_now, &parity::summary(&columns)).ok_or_else(|| {
+        usage(anyhow::anyhow!("{} has no <!-- matrix:begin --> … <!-- matrix:end --> block", args.readme.display()))
+    })?;
+    let files = [(&args.markdown, &markdown), (&args.json, &json), (&args.readme, &readme)];
     if args.check {
-        let same = |p: &std::path::Path, text: &str| std::fs::read_to_string(p).is_ok_and(|t| t == text);
-        if same(&args.markdown, &markdown) && same(&args.json, &json) {
-            println!("{} and {} are up to date", args.markdown.display(), args.json.display());
+        let stale: Vec<String> = files
+            .iter()
+            .filter(|(p, text)| !std::fs::read_to_string(p).is_ok_and(|t| &t == *text))
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        if stale.is_empty() {
+            println!("the parity matrix is up to date");
             return Ok(0);
         }
-        eprintln!("{} or {} is out of date: run `cargo run -- parity`", args.markdown.display(), args.json.display());
+        eprintln!("out of date: {} (run `cargo run -- matrix`)", stale.join(", "));
         return Ok(EXIT_DIVERGENT);
     }
-    for (path, text) in [(&args.markdown, &markdown), (&args.json, &json)] {
-        if let Some(dir) = path.parent() {
+    for (path, text) in files {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| usage(anyhow::anyhow!("creating {}: {e}", dir.display())))?;
         }
         std::fs::write(path, text).map_err(|e| usage(anyhow::anyhow!("writing {}: {e}", path.display())))?;
@@ -552,10 +590,14 @@ async fn cmd_replay(args: ReplayArgs) -> Result<u8, Failure> {
     })
 }
 
-async fn cmd_setup() -> Result<u8, Failure> {
+async fn cmd_setup(args: SetupArgs) -> Result<u8, Failure> {
     let cache = moto::cache_dir().map_err(target_failure)?;
     let venv = moto::provision(&cache).await.map_err(target_failure)?;
     println!("moto {} ready in {}", moto::MOTO_VERSION, venv.display());
+    if args.localstack {
+        let venv = localstack::provision(&cache).await.map_err(target_failure)?;
+        println!("localstack {} ready in {}", localstack::LOCALSTACK_VERSION, venv.display());
+    }
     Ok(0)
 }
 
@@ -573,8 +615,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Run(a) => cmd_run(a).await,
             Command::Replay(a) => cmd_replay(a).await,
-            Command::Setup => cmd_setup().await,
-            Command::Parity(a) => cmd_parity(a),
+            Command::Setup(a) => cmd_setup(a).await,
+            Command::Matrix(a) => cmd_matrix(a),
             Command::Repro(a) => cmd_repro(a),
         }
     });

@@ -1,14 +1,15 @@
-//! The moto divergence catalogue as a regression suite. Every entry is replayed against the model
-//! (it must conform: the entry's expectations are AWS's) and against the pinned moto (it must still
-//! diverge exactly as recorded; when it stops, the test says the entry was fixed upstream). A full
-//! run against moto with the catalogue as baseline finds nothing new and meets every entry, so
-//! removing any entry makes that run fail; one removal is checked through the CLI. The parity
-//! table generated from the catalogues must be up to date.
+//! The divergence catalogues (moto, LocalStack) as a regression suite. Every entry is replayed
+//! against the model (it must conform: the entry's expectations are AWS's) and against its pinned
+//! emulator (it must still diverge exactly as recorded; when it stops, the test says the entry was
+//! fixed upstream). A full run against each emulator with its catalogue as baseline finds nothing
+//! new and meets every entry, so removing any entry makes that run fail; one removal is checked
+//! through the CLI. The parity matrix generated from the catalogues must be up to date.
 
 use rstest::rstest;
 use sm_harness::baseline::{classify, replay_entry, Replayed};
 use sm_harness::catalogue::{load_entry, Catalogue};
 use sm_harness::runner::{replay, run, RunConfig, Session};
+use sm_harness::target::localstack::{LocalStackOptions, LocalStackTarget};
 use sm_harness::target::model::ModelTarget;
 use sm_harness::target::moto::{MotoOptions, MotoTarget};
 use sm_harness::target::Target;
@@ -26,8 +27,30 @@ fn root() -> &'static Path {
 
 #[rstest]
 fn entry_conforms_on_the_model_and_still_diverges_on_moto(#[files("fixtures/divergences/moto/*.json")] path: PathBuf) {
-    let entry = load_entry(&path).expect("a valid catalogue entry");
-    assert_eq!(entry.target, "moto");
+    check_entry(&path, "moto");
+}
+
+#[rstest]
+fn entry_conforms_on_the_model_and_still_diverges_on_localstack(
+    #[files("fixtures/divergences/localstack/*.json")] path: PathBuf,
+) {
+    check_entry(&path, "localstack");
+}
+
+/// Starts the catalogued target by name.
+async fn start(target: &str) -> Box<dyn Target> {
+    match target {
+        "moto" => Box::new(MotoTarget::start(MotoOptions::default()).await.expect("moto starts")),
+        "localstack" => {
+            Box::new(LocalStackTarget::start(LocalStackOptions::default()).await.expect("LocalStack starts"))
+        }
+        other => panic!("no catalogued target {other}"),
+    }
+}
+
+fn check_entry(path: &Path, target: &str) {
+    let entry = load_entry(path).expect("a valid catalogue entry");
+    assert_eq!(entry.target, target);
     assert_eq!(path.file_stem().and_then(|s| s.to_str()), Some(entry.id.as_str()), "file name = id");
     runtime().block_on(async {
         let session = Session::new("smconform-test-");
@@ -40,13 +63,19 @@ fn entry_conforms_on_the_model_and_still_diverges_on_moto(#[files("fixtures/dive
                 i + 1
             );
         }
-        let moto = MotoTarget::start(MotoOptions::default()).await.expect("moto starts");
-        match replay_entry(&moto, &entry, &session).await {
+        let emulator = start(target).await;
+        match replay_entry(&*emulator, &entry, &session).await {
             Replayed::StillPresent => {}
             Replayed::Fixed => {
-                panic!("{}: fixed upstream: remove the entry {} (moto no longer diverges)", entry.id, path.display())
+                panic!(
+                    "{}: fixed upstream: remove the entry {} ({target} no longer diverges)",
+                    entry.id,
+                    path.display()
+                )
             }
-            Replayed::Changed(now) => panic!("{}: moto now diverges differently ({now}): update the entry", entry.id),
+            Replayed::Changed(now) => {
+                panic!("{}: {target} now diverges differently ({now}): update the entry", entry.id)
+            }
         }
     });
 }
@@ -73,6 +102,30 @@ fn a_full_moto_run_with_the_baseline_finds_nothing_new_and_meets_every_entry() {
         );
         assert!(!c.failing(false));
         // Every entry was met by the run itself, so removing any one makes it new.
+        let unmet: Vec<&String> = c.replayed.iter().map(|(id, _)| id).collect();
+        assert!(unmet.is_empty(), "entries the run did not meet: {unmet:?}");
+        assert!(report.leaked.is_empty());
+    });
+}
+
+#[test]
+fn a_full_localstack_run_with_the_baseline_finds_nothing_new_and_meets_every_entry() {
+    let catalogue = Catalogue::load(&root().join("fixtures/divergences/localstack")).expect("catalogue");
+    runtime().block_on(async {
+        let target: Arc<dyn Target> =
+            Arc::new(LocalStackTarget::start(LocalStackOptions::default()).await.expect("LocalStack starts"));
+        let out = std::env::temp_dir().join(format!("smconform-catalogue-ls-{}", std::process::id()));
+        let config = RunConfig { cases: 300, steps: 30, seed: 1, jobs: 4, out_dir: out, max_shrink_iters: 500 };
+        let session = Session::new("smconform-test-");
+        let report = run(target.clone(), config, session.clone()).await;
+        let c = classify(&report, &catalogue, &*target, &session).await;
+        let new: Vec<&str> = c.new.iter().map(|i| report.found[*i].signature.as_str()).collect();
+        assert!(new.is_empty(), "new divergences: {new:?}");
+        assert!(
+            c.new_faults.is_empty(),
+            "new faults: {:?}",
+            c.new_faults.iter().map(|i| &report.faults[*i]).collect::<Vec<_>>()
+        );
         let unmet: Vec<&String> = c.replayed.iter().map(|(id, _)| id).collect();
         assert!(unmet.is_empty(), "entries the run did not meet: {unmet:?}");
         assert!(report.leaked.is_empty());
@@ -115,10 +168,10 @@ fn removing_an_entry_makes_the_cli_run_fail() {
 }
 
 #[test]
-fn the_parity_table_is_up_to_date() {
+fn the_parity_matrix_is_up_to_date() {
     let out = Command::new(env!("CARGO_BIN_EXE_smconform"))
         .current_dir(root())
-        .args(["parity", "--check"])
+        .args(["matrix", "--check"])
         .output()
         .expect("smconform runs");
     assert_eq!(

@@ -381,7 +381,7 @@ async fn leftovers(moto: &MotoTarget) -> Vec<String> {
 async fn boto3_scripts_against_moto() {
     let moto = match MotoTarget::start(MotoOptions::default()).await {
         Ok(m) => m,
-        Err(TargetError::NoPython(m)) => {
+        Err(TargetError::NoPython(m)) if std::env::var_os("CI").is_none() => {
             eprintln!("skipping: {m}");
             return;
         }

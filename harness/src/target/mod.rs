@@ -4,6 +4,7 @@
 //! compares.
 
 pub mod endpoint;
+pub mod localstack;
 pub mod model;
 pub mod moto;
 
