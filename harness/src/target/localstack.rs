@@ -21,13 +21,12 @@
 //! ARN with that behaviour, and ARNs that must not be invocable get none.
 
 use super::endpoint::{EndpointConfig, EndpointTarget};
-use super::moto::{cache_dir, free_port, lock_is_stale, output_text, parse_status, tail};
+use super::moto::{cache_dir, free_port, output_text, parse_status, tail, LockFile};
 use super::{BoxFuture, Capabilities, Observed, Target, TargetError};
 use base64::Engine as _;
 use serde_json::{json, Value};
 use sm_model::{FunctionBehaviour, Request, Step};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -61,9 +60,6 @@ const CONSTRAINTS_FILE: &str = "localstack-4.13.1-constraints.txt";
 
 /// File written into the virtual environment once provisioning succeeded.
 const MARKER: &str = ".smconform-ok";
-
-/// How long to wait for another process that is provisioning the same environment.
-const LOCK_WAIT: Duration = Duration::from_secs(20 * 60);
 
 /// Folder of the cache holding one sub-folder per running server.
 const RUN_DIR: &str = "localstack-run";
@@ -123,7 +119,8 @@ pub async fn provision(cache: &Path) -> Result<PathBuf, TargetError> {
     std::fs::create_dir_all(cache)
         .map_err(|e| provision_error(format!("cannot create cache folder {}: {e}", cache.display())))?;
     let lock_path = cache.join(format!("localstack-venv-{LOCALSTACK_VERSION}.lock"));
-    let Some(_lock) = ProvisionLock::acquire(&lock_path, &venv).await? else {
+    let what = format!("localstack {LOCALSTACK_VERSION}");
+    let Some(_lock) = LockFile::acquire(&lock_path, || is_provisioned(&venv), &what).await? else {
         // Another process finished provisioning while we waited.
         return Ok(venv);
     };
@@ -227,51 +224,6 @@ async fn installed_version(venv: &Path) -> Option<String> {
         sys.stdout.write(m.version('localstack-core') if d >= (1, 2, 2) else 'python-dotenv too old')\n";
     let out = Command::new(python_bin(venv)).args(["-c", CHECK]).stdin(Stdio::null()).output().await.ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-/// A lock file created with `create_new`; removed on drop.
-struct ProvisionLock {
-    path: PathBuf,
-}
-
-impl ProvisionLock {
-    /// Takes the lock, waiting for another holder. `Ok(None)`: while waiting, the environment
-    /// became ready, so there is nothing left to do.
-    async fn acquire(path: &Path, venv: &Path) -> Result<Option<ProvisionLock>, TargetError> {
-        let deadline = Instant::now() + LOCK_WAIT;
-        loop {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
-                Ok(mut file) => {
-                    // The pid is only informative (for stale-lock detection); a failed write is harmless.
-                    let _ = writeln!(file, "{}", std::process::id());
-                    return Ok(Some(ProvisionLock { path: path.to_path_buf() }));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    if is_provisioned(venv) {
-                        return Ok(None);
-                    }
-                    if lock_is_stale(path) {
-                        let _ = std::fs::remove_file(path);
-                        continue;
-                    }
-                    if Instant::now() >= deadline {
-                        return Err(provision_error(format!(
-                            "timed out waiting for another process to provision LocalStack (lock file {}; remove it if no smconform is running)",
-                            path.display()
-                        )));
-                    }
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
-                Err(e) => return Err(provision_error(format!("cannot create lock file {}: {e}", path.display()))),
-            }
-        }
-    }
-}
-
-impl Drop for ProvisionLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
 }
 
 /// Options for starting LocalStack.
@@ -1002,12 +954,12 @@ mod tests {
         let dir = scratch_dir("lock");
         let lock = dir.join("x.lock");
         let venv = dir.join("venv");
-        let held = ProvisionLock::acquire(&lock, &venv).await.unwrap().expect("free lock");
+        let held = LockFile::acquire(&lock, || is_provisioned(&venv), "localstack").await.unwrap().expect("free lock");
         std::fs::create_dir_all(venv.join("bin")).unwrap();
         std::fs::write(python_bin(&venv), "").unwrap();
         std::fs::write(venv.join(MARKER), "").unwrap();
         // Held by this (live) process: a second taker gives up once the environment is ready.
-        assert!(ProvisionLock::acquire(&lock, &venv).await.unwrap().is_none());
+        assert!(LockFile::acquire(&lock, || is_provisioned(&venv), "localstack").await.unwrap().is_none());
         drop(held);
         assert!(!lock.exists());
         let _ = std::fs::remove_dir_all(&dir);

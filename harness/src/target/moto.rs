@@ -109,7 +109,8 @@ pub async fn provision(cache: &Path) -> Result<PathBuf, TargetError> {
     std::fs::create_dir_all(cache)
         .map_err(|e| provision_error(format!("cannot create cache folder {}: {e}", cache.display())))?;
     let lock_path = cache.join(format!("moto-venv-{MOTO_VERSION}.lock"));
-    let Some(_lock) = LockFile::acquire(&lock_path, &venv).await? else {
+    let what = format!("moto {MOTO_VERSION}");
+    let Some(_lock) = LockFile::acquire(&lock_path, || is_provisioned(&venv), &what).await? else {
         // Another process finished provisioning while we waited.
         return Ok(venv);
     };
@@ -197,15 +198,21 @@ async fn installed_version(venv: &Path) -> Option<String> {
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// A lock file created with `create_new`; removed on drop.
-struct LockFile {
+/// A lock file created with `create_new`, guarding the provisioning of one virtual environment
+/// across processes (moto's and LocalStack's); removed on drop.
+pub(crate) struct LockFile {
     path: PathBuf,
 }
 
 impl LockFile {
     /// Takes the lock, waiting for another holder. `Ok(None)`: while waiting, the environment
-    /// became ready, so there is nothing left to do.
-    async fn acquire(path: &Path, venv: &Path) -> Result<Option<LockFile>, TargetError> {
+    /// became `ready`, so there is nothing left to do. `what` names it in errors.
+    pub(crate) async fn acquire(
+        path: &Path,
+        ready: impl Fn() -> bool,
+        what: &str,
+    ) -> Result<Option<LockFile>, TargetError> {
+        let error = |detail: String| TargetError::Provision { what: what.to_string(), detail };
         let deadline = Instant::now() + LOCK_WAIT;
         loop {
             match std::fs::OpenOptions::new().write(true).create_new(true).open(path) {
@@ -215,7 +222,7 @@ impl LockFile {
                     return Ok(Some(LockFile { path: path.to_path_buf() }));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    if is_provisioned(venv) {
+                    if ready() {
                         return Ok(None);
                     }
                     if lock_is_stale(path) {
@@ -223,14 +230,14 @@ impl LockFile {
                         continue;
                     }
                     if Instant::now() >= deadline {
-                        return Err(provision_error(format!(
-                            "timed out waiting for another process to provision moto (lock file {}; remove it if no smconform is running)",
+                        return Err(error(format!(
+                            "timed out waiting for another process to provision it (lock file {}; remove it if no smconform is running)",
                             path.display()
                         )));
                     }
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
-                Err(e) => return Err(provision_error(format!("cannot create lock file {}: {e}", path.display()))),
+                Err(e) => return Err(error(format!("cannot create lock file {}: {e}", path.display()))),
             }
         }
     }
@@ -244,7 +251,7 @@ impl Drop for LockFile {
 
 /// A lock is stale when its holder is gone (its pid has no `/proc` entry, where `/proc` exists)
 /// or when it is older than [`LOCK_STALE`].
-pub(crate) fn lock_is_stale(path: &Path) -> bool {
+fn lock_is_stale(path: &Path) -> bool {
     let proc = Path::new("/proc");
     if proc.join("self").exists() {
         if let Some(pid) = std::fs::read_to_string(path).ok().and_then(|t| t.trim().parse::<u32>().ok()) {
@@ -660,13 +667,13 @@ mod tests {
         let dir = scratch_dir("lock");
         let lock = dir.join("x.lock");
         let venv = dir.join("venv");
-        let held = LockFile::acquire(&lock, &venv).await.unwrap().expect("free lock");
+        let held = LockFile::acquire(&lock, || is_provisioned(&venv), "moto").await.unwrap().expect("free lock");
         // Held by this (live) process: a second taker waits, and gives up when the environment
         // becomes ready meanwhile.
         std::fs::create_dir_all(venv.join("bin")).unwrap();
         std::fs::write(venv.join("bin").join("moto_server"), "").unwrap();
         std::fs::write(venv.join(MARKER), "").unwrap();
-        assert!(LockFile::acquire(&lock, &venv).await.unwrap().is_none());
+        assert!(LockFile::acquire(&lock, || is_provisioned(&venv), "moto").await.unwrap().is_none());
         drop(held);
         assert!(!lock.exists());
         // A lock whose holder is gone is stale.
@@ -674,7 +681,7 @@ mod tests {
         assert!(lock_is_stale(&lock) || !Path::new("/proc/self").exists());
         std::fs::remove_file(venv.join(MARKER)).unwrap();
         if Path::new("/proc/self").exists() {
-            let taken = LockFile::acquire(&lock, &venv).await.unwrap();
+            let taken = LockFile::acquire(&lock, || is_provisioned(&venv), "moto").await.unwrap();
             assert!(taken.is_some());
         }
         let _ = std::fs::remove_dir_all(&dir);
