@@ -179,8 +179,21 @@ struct MatrixArgs {
     #[arg(long, default_value = "README.md")]
     readme: PathBuf,
     /// Only check that the files are up to date (exit 1 if not).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "run")]
     check: bool,
+    /// Also run the same generated cases against every listed emulator and mark what each run
+    /// exercised and any divergence its catalogue does not hold. Writes into --out, not docs/.
+    #[arg(long)]
+    run: bool,
+    /// With --run: cases per target, steps per case, seed, and where the tables go.
+    #[arg(long, default_value_t = 300, requires = "run")]
+    cases: usize,
+    #[arg(long, default_value_t = 30, requires = "run")]
+    steps: usize,
+    #[arg(long, default_value_t = 1, requires = "run")]
+    seed: u64,
+    #[arg(long, default_value = "smconform-out", requires = "run")]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -501,7 +514,8 @@ fn cmd_repro(args: ReproArgs) -> Result<u8, Failure> {
 const CATALOGUED_TARGETS: &[(&str, &[FunctionBehaviour])] =
     &[("moto", moto::BEHAVIOURS), ("localstack", localstack::BEHAVIOURS)];
 
-fn cmd_matrix(args: MatrixArgs) -> Result<u8, Failure> {
+/// The catalogued targets `--targets` names, with their catalogues.
+fn matrix_columns(args: &MatrixArgs) -> Result<Vec<parity::Column>, Failure> {
     let known: Vec<&str> = CATALOGUED_TARGETS.iter().map(|(t, _)| *t).collect();
     if let Some(bad) = args.targets.iter().find(|t| *t != "model" && !known.contains(&t.as_str())) {
         return Err(usage(anyhow::anyhow!("--targets: unknown target {bad:?} (model, {})", known.join(", "))));
@@ -510,8 +524,80 @@ fn cmd_matrix(args: MatrixArgs) -> Result<u8, Failure> {
     for (target, behaviours) in CATALOGUED_TARGETS.iter().filter(|(t, _)| args.targets.iter().any(|x| x == t)) {
         let dir = args.catalogues.join(target);
         let catalogue = if dir.exists() { Catalogue::load(&dir).map_err(usage)? } else { Catalogue::default() };
-        columns.push(parity::Column { target: target.to_string(), behaviours: behaviours.to_vec(), catalogue });
+        columns.push(parity::Column {
+            target: target.to_string(),
+            behaviours: behaviours.to_vec(),
+            catalogue,
+            run: None,
+        });
     }
+    Ok(columns)
+}
+
+/// `matrix --run`: the same seed against every listed emulator, classified against its catalogue.
+async fn cmd_matrix_run(args: MatrixArgs) -> Result<u8, Failure> {
+    let mut columns = matrix_columns(&args)?;
+    let mut any_new = false;
+    for column in &mut columns {
+        let target_args = TargetArgs {
+            target: if column.target == "moto" { TargetKind::Moto } else { TargetKind::Localstack },
+            endpoint_url: None,
+            region: None,
+            allow_real_aws: false,
+            name_prefix: None,
+            functions: Vec::new(),
+            timeout: 10,
+        };
+        let prefix = check_target_args(&target_args)?;
+        let target = build_target(&target_args).await?;
+        let session = Session::new(prefix);
+        watch_interrupt(session.clone());
+        eprintln!(
+            "matrix: {} cases of up to {} steps (seed {}) against {}",
+            args.cases,
+            args.steps,
+            args.seed,
+            target.name()
+        );
+        let config = RunConfig {
+            cases: args.cases,
+            steps: args.steps,
+            seed: args.seed,
+            jobs: 4,
+            out_dir: args.out.join(&column.target),
+            max_shrink_iters: 500,
+        };
+        let report = run(target.clone(), config, session.clone()).await;
+        let classified = classify(&report, &column.catalogue, &*target, &session).await;
+        final_cleanup(&*target, &session).await;
+        if report.interrupted {
+            return Ok(EXIT_INTERRUPTED);
+        }
+        let new: Vec<(String, String)> = classified
+            .new
+            .iter()
+            .map(|i| {
+                let f = &report.found[*i];
+                (f.rules.last().map(|r| r.id.to_string()).unwrap_or_default(), f.signature.clone())
+            })
+            .collect();
+        any_new |= !new.is_empty() || !classified.changed().is_empty();
+        let exercised = report.coverage.rules.keys().map(|r| r.to_string()).collect();
+        column.run = Some(parity::RunEvidence { exercised, new });
+    }
+    let markdown = parity::markdown(&columns);
+    let json = serde_json::to_string_pretty(&parity::json(&columns)).map_err(|e| usage(anyhow::anyhow!(e)))? + "\n";
+    std::fs::create_dir_all(&args.out).map_err(|e| usage(anyhow::anyhow!("creating {}: {e}", args.out.display())))?;
+    for (name, text) in [("matrix.md", &markdown), ("matrix.json", &json)] {
+        let path = args.out.join(name);
+        std::fs::write(&path, text).map_err(|e| usage(anyhow::anyhow!("writing {}: {e}", path.display())))?;
+        println!("wrote {}", path.display());
+    }
+    Ok(if any_new { EXIT_DIVERGENT } else { 0 })
+}
+
+fn cmd_matrix(args: MatrixArgs) -> Result<u8, Failure> {
+    let columns = matrix_columns(&args)?;
     let markdown = parity::markdown(&columns);
     let json = serde_json::to_string_pretty(&parity::json(&columns)).map_err(|e| usage(anyhow::anyhow!(e)))? + "\n";
     let readme_now = std::fs::read_to_string(&args.readme)
@@ -616,6 +702,7 @@ fn main() -> ExitCode {
             Command::Run(a) => cmd_run(a).await,
             Command::Replay(a) => cmd_replay(a).await,
             Command::Setup(a) => cmd_setup(a).await,
+            Command::Matrix(a) if a.run => cmd_matrix_run(a).await,
             Command::Matrix(a) => cmd_matrix(a),
             Command::Repro(a) => cmd_repro(a),
         }

@@ -205,3 +205,23 @@ fn reports_are_written_in_every_format() {
     let md = std::fs::read_to_string(dir.join("report.md")).expect("markdown report");
     assert!(md.contains("| `label.previous-follows-current` |"), "{md}");
 }
+
+#[test]
+fn matrix_run_marks_what_a_run_exercised() {
+    // The first 40 cases of the seed-1 run that built the moto catalogue: nothing new.
+    let dir = std::env::temp_dir().join(format!("smconform-matrix-run-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_smconform"))
+        .current_dir(root())
+        .args(["matrix", "--run", "--targets", "model,moto", "--cases", "40", "--steps", "30", "--seed", "1", "--out"])
+        .arg(&dir)
+        .output()
+        .expect("smconform runs");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let md = std::fs::read_to_string(dir.join("matrix.md")).expect("matrix.md");
+    assert!(md.contains("| model | moto |"), "{md}");
+    assert!(md.contains("conforms where exercised"), "{md}");
+    assert!(md.contains("diverges: `moto-list-versions-arn-is-name`"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("matrix.json")).expect("matrix.json")).expect("JSON");
+    assert_eq!(json["format"], "smconform-parity/1");
+}

@@ -8,7 +8,7 @@ use crate::catalogue::Catalogue;
 use serde_json::{json, Value};
 use sm_model::rules::{self, Rule};
 use sm_model::{FunctionBehaviour, Step};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 /// One column of the table.
@@ -17,6 +17,17 @@ pub struct Column {
     /// Rotation-function behaviours the target can run (see `Target::capabilities`).
     pub behaviours: Vec<FunctionBehaviour>,
     pub catalogue: Catalogue,
+    /// What a run against the target showed, when the matrix was made with runs.
+    pub run: Option<RunEvidence>,
+}
+
+/// The evidence of one run against a target (`matrix --run`).
+#[derive(Clone, Debug, Default)]
+pub struct RunEvidence {
+    /// Rules that decided at least one outcome the target matched.
+    pub exercised: BTreeSet<String>,
+    /// Divergences no catalogue entry holds: (rule id, signature).
+    pub new: Vec<(String, String)>,
 }
 
 /// The rotation-function behaviours a rule needs the target to run (any one of them), if any.
@@ -53,6 +64,8 @@ pub fn needs(rule: &Rule) -> Option<Vec<FunctionBehaviour>> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cell {
     Reference,
+    /// A run exercised the rule and saw no divergence from it.
+    Conforms,
     Diverges(Vec<String>),
     NotExpressible,
     NoKnownDivergence,
@@ -62,6 +75,7 @@ impl Cell {
     fn markdown(&self) -> String {
         match self {
             Cell::Reference => "reference".into(),
+            Cell::Conforms => "conforms where exercised".into(),
             Cell::Diverges(ids) => {
                 format!("diverges: {}", ids.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", "))
             }
@@ -72,6 +86,7 @@ impl Cell {
     fn json(&self) -> Value {
         match self {
             Cell::Reference => json!({"status": "reference"}),
+            Cell::Conforms => json!({"status": "conforms where exercised"}),
             Cell::Diverges(ids) => json!({"status": "diverges", "entries": ids}),
             Cell::NotExpressible => json!({"status": "not expressible"}),
             Cell::NoKnownDivergence => json!({"status": "no known divergence"}),
@@ -81,13 +96,17 @@ impl Cell {
 
 /// The cell of `rule` for `column`.
 pub fn cell(rule: &Rule, column: &Column) -> Cell {
-    let ids: Vec<String> =
+    let mut ids: Vec<String> =
         column.catalogue.entries.iter().filter(|e| e.rule == rule.id).map(|e| e.id.clone()).collect();
+    if let Some(run) = &column.run {
+        ids.extend(run.new.iter().filter(|(r, _)| r == rule.id).map(|(_, sig)| format!("new: {sig}")));
+    }
     if !ids.is_empty() {
         return Cell::Diverges(ids);
     }
     match needs(rule) {
         Some(any_of) if !any_of.iter().any(|b| column.behaviours.contains(b)) => Cell::NotExpressible,
+        _ if column.run.as_ref().is_some_and(|r| r.exercised.contains(rule.id)) => Cell::Conforms,
         _ => Cell::NoKnownDivergence,
     }
 }
@@ -172,6 +191,7 @@ pub fn summary(columns: &[Column]) -> String {
                 Cell::NotExpressible => "not expressible".into(),
                 Cell::NoKnownDivergence => "—".into(),
                 Cell::Reference => "reference".into(),
+                Cell::Conforms => "conforms".into(),
             })
             .collect();
         let _ = writeln!(out, "| `{}` {} | {} | {} |", rule.id, rule.summary, rule.confidence.tag(), shown.join(" | "));
