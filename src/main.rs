@@ -263,11 +263,17 @@ fn check_target_args(t: &TargetArgs) -> Result<String, Failure> {
                 return Err(usage(anyhow::anyhow!("--endpoint-url is for --target endpoint, not aws")));
             }
         }
-        TargetKind::Endpoint => {
-            if t.endpoint_url.is_none() {
-                return Err(usage(anyhow::anyhow!("--target endpoint needs --endpoint-url URL")));
+        TargetKind::Endpoint => match &t.endpoint_url {
+            None => return Err(usage(anyhow::anyhow!("--target endpoint needs --endpoint-url URL"))),
+            Some(url) => {
+                let host = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+                if host.is_none_or(|h| h.is_empty() || h.starts_with('/')) {
+                    return Err(usage(anyhow::anyhow!(
+                        "--endpoint-url {url:?}: expected http://HOST[:PORT] or https://…"
+                    )));
+                }
             }
-        }
+        },
         TargetKind::Moto | TargetKind::Model | TargetKind::Localstack => {
             if t.endpoint_url.is_some() {
                 return Err(usage(anyhow::anyhow!("--endpoint-url only goes with --target endpoint")));
@@ -355,6 +361,9 @@ async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
         Some(dir) => Some(Catalogue::load(dir).map_err(usage)?),
         None => None,
     };
+    // Reproductions and reports go to --out: find out now, not after the run, if it is unusable.
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| usage(anyhow::anyhow!("--out {}: cannot create the folder: {e}", args.out.display())))?;
     let target = build_target(&args.target).await?;
     let session = Session::new(prefix);
     watch_interrupt(session.clone());

@@ -106,6 +106,11 @@ fn bad_trace_files_exit_2_with_one_line(#[case] text: &str, #[case] message: &st
 #[case::zero_cases(&["run", "--target", "model", "--cases", "0"], "at least 1")]
 #[case::bad_function(&["run", "--target", "endpoint", "--endpoint-url", "http://127.0.0.1:9", "--function", "arn:x"], "ARN=BEHAVIOUR")]
 #[case::missing_file(&["replay", "--target", "model", "no/such/trace.json"], "cannot read")]
+#[case::bad_endpoint_url(&["run", "--target", "endpoint", "--endpoint-url", "notaurl"], "--endpoint-url")]
+#[case::unusable_out(&["run", "--target", "model", "--out", "/proc/smconform-cannot-create"], "--out")]
+#[case::bad_baseline(&["run", "--target", "model", "--baseline", "no/such/catalogue"], "cannot read the catalogue folder")]
+#[case::unknown_matrix_target(&["matrix", "--targets", "dynamo"], "unknown target")]
+#[case::trace_is_a_folder(&["replay", "--target", "model", "fixtures"], "cannot read")]
 fn bad_usage_exits_2(#[case] args: &[&str], #[case] message: &str) {
     let out = smconform(args);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
