@@ -25,6 +25,19 @@ fn a_moto_run_finds_shrunk_replayable_divergences() {
             "expected several moto divergences, found {:?}",
             report.found.iter().map(|f| &f.signature).collect::<Vec<_>>()
         );
+        // moto answers ListSecretVersionIds on a missing secret with HTTP 500: a fault, shrunk to
+        // the one call that shows it, whose expectation is AWS's answer.
+        let fault = report
+            .fault_reproductions
+            .iter()
+            .find(|f| f.signature == "fault ListSecretVersionIds server error")
+            .expect("the ListSecretVersionIds fault, shrunk");
+        assert_eq!(fault.trace.steps.len(), 1, "{:?}", fault.trace);
+        assert!(fault.trace.steps[0].observed.as_ref().is_some_and(|o| o.get("fault").is_some()));
+        assert_eq!(
+            fault.trace.steps[0].expect.as_ref().map(|e| e.to_json()),
+            Some(serde_json::json!({"error": {"code": "ResourceNotFoundException", "message": "Secrets Manager can't find the specified secret."}}))
+        );
         for f in &report.found {
             assert!(f.trace.steps.len() <= f.original_steps, "{}: not shrunk", f.signature);
             assert_eq!(f.step, f.trace.steps.len(), "{}: a reproduction ends at its divergence", f.signature);

@@ -108,6 +108,9 @@ pub fn json_report(s: &RunSummary) -> Value {
         "leaked": r.leaked,
         "divergences": divergences,
         "faults": faults,
+        "fault_reproductions": r.fault_reproductions.iter().map(|f| json!({
+            "signature": f.signature, "steps": f.trace.steps.len(), "reproduction": f.path.display().to_string(),
+        })).collect::<Vec<_>>(),
         "catalogue_replays": replayed,
         "coverage": {
             "requests": cov.requests,

@@ -19,7 +19,9 @@ fn outcome_line(v: &Value) -> String {
         };
     }
     if let Some(f) = v.get("fault") {
-        return format!("fault {}", compact(f));
+        let kind = f.get("kind").and_then(Value::as_str).unwrap_or("?");
+        let detail: String = f.get("detail").and_then(Value::as_str).unwrap_or_default().chars().take(120).collect();
+        return format!("{kind} fault: {detail}");
     }
     compact(v)
 }
@@ -78,6 +80,16 @@ pub fn render_run(r: &RunReport, seed: u64) -> String {
         if r.faults.len() > 20 {
             let _ = writeln!(out, "  … and {} more", r.faults.len() - 20);
         }
+    }
+    for f in &r.fault_reproductions {
+        let _ = writeln!(
+            out,
+            "\n{} — minimal reproduction ({} steps): {}",
+            f.signature,
+            f.trace.steps.len(),
+            f.path.display()
+        );
+        out.push_str(&render_trace(&f.trace));
     }
     if let Some(why) = &r.aborted {
         let _ = writeln!(out, "\nrun aborted: {why}");

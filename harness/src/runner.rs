@@ -250,11 +250,13 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
         let observed = send_logical(target, &names, &request, &mut created, session).await;
         if let Observed::Fault { kind, detail } = observed.clone() {
             // The outcome is unknown: every branch stays possible (including "nothing happened").
-            // A connection fault means the target is gone, so the sequence stops there.
+            // A connection fault means the target is gone, so the sequence stops there. What AWS
+            // would have answered is kept for the reproduction.
+            let expected = tracker.expected(&request).into_iter().next();
             tracker.observe_unknown(&request);
             coverage.record(&request, None, tracker.states());
             faults.push((i, kind, detail.clone()));
-            steps.push(StepRecord { request, expected: None, observed });
+            steps.push(StepRecord { request, expected, observed });
             if kind == FaultKind::Connection {
                 end = End::Fault { step: i, kind, detail };
                 break;
@@ -290,6 +292,14 @@ impl Execution {
     /// The signatures of this execution's divergences, in step order.
     pub fn signatures(&self) -> Vec<String> {
         self.divergences.iter().map(|d| self.signature_of(d)).collect()
+    }
+
+    /// The faults of this execution as (0-based step, `fault <operation> <kind>`).
+    pub fn fault_signatures(&self) -> Vec<(usize, String)> {
+        self.faults
+            .iter()
+            .map(|(i, kind, _)| (*i, format!("fault {} {}", self.steps[*i].request.op(), kind.name())))
+            .collect()
     }
 
     /// The divergence with signature `sig`, if any.
@@ -362,6 +372,8 @@ pub struct RunReport {
     pub interrupted: bool,
     /// The run stopped early because the target kept failing.
     pub aborted: Option<String>,
+    /// One shrunk reproduction per kind of fault (operation and fault kind).
+    pub fault_reproductions: Vec<FaultReproduction>,
 }
 
 /// The 32-byte RNG seed of case `case` of a run seeded with `seed` (splitmix64).
@@ -452,7 +464,7 @@ async fn worker(
         let ops = generate_case(config.seed, case, config.steps, omit_token).current();
         let exec = execute(&*target, Source::Ops(&ops, resolver.clone()), model_for(&resolver), &session).await;
         session.cases_done.fetch_add(1, Ordering::Relaxed);
-        let new_signatures: Vec<String> = {
+        let (new_signatures, new_faults): (Vec<String>, Vec<String>) = {
             let mut s = shared.borrow_mut();
             s.report.cases_run += 1;
             s.report.coverage.merge(&exec.coverage);
@@ -475,6 +487,13 @@ async fn worker(
             } else {
                 s.consecutive_faults = 0;
             }
+            let mut fresh_faults = Vec::new();
+            for (_, sig) in exec.fault_signatures() {
+                if !s.claimed.contains_key(&sig) {
+                    s.claimed.insert(sig.clone(), 1);
+                    fresh_faults.push(sig);
+                }
+            }
             let mut fresh = Vec::new();
             for sig in exec.signatures() {
                 match s.claimed.get_mut(&sig) {
@@ -485,21 +504,68 @@ async fn worker(
                     }
                 }
             }
-            fresh
+            (fresh, fresh_faults)
         };
         for sig in new_signatures {
             // Each divergence is shrunk on its own, from the same generated case.
             let mut tree = generate_case(config.seed, case, config.steps, omit_token);
             let first = exec.clone();
+            let keeps = |e: &Execution| e.divergence(&sig).is_some();
             let (shrunk_ops, shrunk) =
-                shrink(&*target, &mut *tree, &sig, first, &resolver, &session, config.max_shrink_iters).await;
+                shrink(&*target, &mut *tree, &keeps, first, &resolver, &session, config.max_shrink_iters).await;
             let found =
                 write_found(&target.name(), &config, case, ops.len(), &sig, shrunk_ops.len(), shrunk, &resolver);
             let mut s = shared.borrow_mut();
             let hits = s.claimed.get(&sig).copied().unwrap_or(1);
             s.report.found.push(Found { hits, ..found });
         }
+        for sig in new_faults {
+            // A fault is shrunk like a divergence: to the shortest sequence that still faults the
+            // same way (same operation, same kind of fault).
+            let mut tree = generate_case(config.seed, case, config.steps, omit_token);
+            let keeps = |e: &Execution| e.fault_signatures().iter().any(|(_, f)| *f == sig);
+            let (_, shrunk) =
+                shrink(&*target, &mut *tree, &keeps, exec.clone(), &resolver, &session, config.max_shrink_iters).await;
+            if let Some(repro) = write_fault(&target.name(), &config, case, &sig, shrunk, &resolver) {
+                shared.borrow_mut().report.fault_reproductions.push(repro);
+            }
+        }
     }
+}
+
+/// A target fault, shrunk to the shortest sequence that shows it.
+#[derive(Clone, Debug)]
+pub struct FaultReproduction {
+    /// `fault <operation> <kind>`.
+    pub signature: String,
+    pub trace: Trace,
+    pub path: PathBuf,
+}
+
+fn write_fault(
+    target: &str,
+    config: &RunConfig,
+    case: usize,
+    sig: &str,
+    mut exec: Execution,
+    resolver: &Resolver,
+) -> Option<FaultReproduction> {
+    let step = exec.fault_signatures().into_iter().find(|(_, f)| f == sig)?.0;
+    let detail = exec.faults.iter().find(|(i, _, _)| *i == step).map(|(_, _, d)| d.clone()).unwrap_or_default();
+    exec.steps.truncate(step + 1);
+    exec.divergences.retain(|d| d.step <= step);
+    let title = format!("{target}: {sig}");
+    let source = format!("smconform run --seed {} --steps {}: case {case}, shrunk", config.seed, config.steps);
+    let mut trace = execution_trace(title, source, &exec, resolver);
+    let short: String = detail.chars().take(120).collect();
+    trace.steps[step].note = Some(format!("{sig}: {short}"));
+    let slug: String =
+        sig.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let path = config.out_dir.join(format!("{slug}.json"));
+    if let Err(e) = trace.save(&path) {
+        eprintln!("warning: could not write {}: {e}", path.display());
+    }
+    Some(FaultReproduction { signature: sig.to_string(), trace, path })
 }
 
 /// Shrinks a failing case: simplify while the divergence (same signature) persists, complicate
@@ -507,7 +573,7 @@ async fn worker(
 async fn shrink(
     target: &dyn Target,
     tree: &mut dyn ValueTree<Value = Vec<Op>>,
-    sig: &str,
+    keeps: &dyn Fn(&Execution) -> bool,
     first: Execution,
     resolver: &Resolver,
     session: &Session,
@@ -520,7 +586,7 @@ async fn shrink(
         iters += 1;
         let ops = tree.current();
         let exec = execute(target, Source::Ops(&ops, resolver.clone()), model_for(resolver), session).await;
-        let same = exec.divergence(sig).is_some();
+        let same = keeps(&exec);
         if same {
             best = (ops, exec);
             simplified = tree.simplify();
@@ -536,7 +602,7 @@ async fn shrink(
         let mut ops = best.0.clone();
         ops.remove(i);
         let exec = execute(target, Source::Ops(&ops, resolver.clone()), model_for(resolver), session).await;
-        if exec.divergence(sig).is_some() {
+        if keeps(&exec) {
             best = (ops, exec);
         } else {
             i += 1;
