@@ -305,6 +305,11 @@ async fn build_target(t: &TargetArgs) -> Result<Arc<dyn Target>, Failure> {
             config.region = t.region.clone();
             config.operation_timeout = timeout;
             config.functions = functions;
+            // Real AWS rotates asynchronously: wait for each rotation to settle (up to 2 minutes,
+            // as AWS-validated tests do) before the next request.
+            if t.target == TargetKind::Aws {
+                config.rotation_settle = Some(Duration::from_secs(120));
+            }
             config.label = match &t.endpoint_url {
                 Some(u) => format!("endpoint {u}"),
                 None => "aws".to_string(),

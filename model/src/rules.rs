@@ -241,7 +241,9 @@ rules! {
     /// RotateSecret returns the token as VersionId. (R) §13.11.
     ROTATE_RESPONSE = ("rotate.response", "§13.11", Recorded, "RotateSecret returns the pending VersionId");
     /// The model completes a rotation before the next request. AWS rotates asynchronously (§13.24):
-    /// against real AWS the harness waits for rotation to settle before it continues. [I]
+    /// against real AWS (`--target aws`) the endpoint target polls DescribeSecret after RotateSecret
+    /// until the token's version holds AWSCURRENT without AWSPENDING, for up to 2 minutes; a
+    /// rotation still unsettled then is taken as failed. [I]
     ROTATE_SYNCHRONOUS = ("rotate.settled-before-next-call", "§13.24", Inferred, "rotation is observed after it settles");
 
     // ---- CancelRotateSecret -----------------------------------------------------------------

@@ -52,6 +52,11 @@ pub struct EndpointConfig {
     /// Rotation functions the user says exist at this endpoint, by ARN, with their behaviours.
     /// The target reports these behaviours (plus `NotInvocable`) as capabilities.
     pub functions: BTreeMap<String, FunctionBehaviour>,
+    /// For targets that rotate asynchronously (real AWS): after an accepted RotateSecret that
+    /// rotates immediately, poll DescribeSecret until the token's version holds AWSCURRENT
+    /// without AWSPENDING, for at most this long, so that the next request sees a settled
+    /// rotation (the model's `rotate.settled-before-next-call`). `None`: no polling.
+    pub rotation_settle: Option<Duration>,
 }
 
 impl EndpointConfig {
@@ -64,6 +69,7 @@ impl EndpointConfig {
             operation_timeout: Duration::from_secs(30),
             label: String::new(),
             functions: BTreeMap::new(),
+            rotation_settle: None,
         }
     }
 }
@@ -75,7 +81,11 @@ pub struct EndpointTarget {
     label: String,
     endpoint_url: Option<String>,
     functions: BTreeMap<String, FunctionBehaviour>,
+    rotation_settle: Option<Duration>,
 }
+
+/// How often DescribeSecret is polled while a rotation settles.
+const SETTLE_POLL: Duration = Duration::from_millis(500);
 
 impl EndpointTarget {
     /// Builds the SDK client. Fails when the endpoint URL is not an `http(s)://` URL or when no
@@ -135,6 +145,7 @@ impl EndpointTarget {
             label,
             endpoint_url: config.endpoint_url,
             functions: config.functions,
+            rotation_settle: config.rotation_settle,
         })
     }
 
@@ -151,6 +162,26 @@ impl EndpointTarget {
     /// The rotation functions declared in the configuration.
     pub fn functions(&self) -> &BTreeMap<String, FunctionBehaviour> {
         &self.functions
+    }
+
+    /// Polls DescribeSecret until version `token` holds AWSCURRENT and not AWSPENDING, or until
+    /// `limit` has passed (a rotation that failed stays as it is: AWSPENDING stalled on `token`).
+    async fn wait_for_rotation(&self, secret_id: &str, token: &str, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Ok(d) = self.client.describe_secret().secret_id(secret_id).send().await {
+                let stages = d.version_ids_to_stages.as_ref().and_then(|m| m.get(token));
+                let settled =
+                    stages.is_some_and(|s| s.iter().any(|l| l == "AWSCURRENT") && !s.iter().any(|l| l == "AWSPENDING"));
+                if settled {
+                    return;
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep(SETTLE_POLL).await;
+        }
     }
 
     async fn call(&self, request: &Request) -> Observed {
@@ -313,7 +344,18 @@ impl Target for EndpointTarget {
     }
 
     fn send<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Observed> {
-        Box::pin(self.call(request))
+        Box::pin(async move {
+            let observed = self.call(request).await;
+            if let (Some(limit), Request::RotateSecret(r), Observed::Ok(_)) = (self.rotation_settle, request, &observed)
+            {
+                if r.rotate_immediately != Some(false) {
+                    if let Some(token) = &r.client_request_token {
+                        self.wait_for_rotation(&r.secret_id, token, limit).await;
+                    }
+                }
+            }
+            observed
+        })
     }
 }
 
@@ -801,6 +843,42 @@ mod tests {
         out.push_str(&r.body);
         let _ = stream.write_all(out.as_bytes()).await;
         let _ = stream.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn an_asynchronous_rotation_is_awaited_until_it_settles() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let token = "t0000000-0000-4000-8000-000000000002";
+        let describes = Arc::new(AtomicUsize::new(0));
+        let d2 = describes.clone();
+        let handler: Handler = Arc::new(move |op, _| match op {
+            "RotateSecret" => reply(200, json!({"ARN": "arn:x", "Name": "s", "VersionId": token})),
+            "DescribeSecret" => {
+                // Pending for two polls, then current.
+                let n = d2.fetch_add(1, Ordering::SeqCst);
+                let stages = if n < 2 { json!(["AWSPENDING"]) } else { json!(["AWSCURRENT"]) };
+                reply(200, json!({"Name": "s", "VersionIdsToStages": {token: stages}}))
+            }
+            _ => reply(400, json!({"__type": "Unexpected"})),
+        });
+        let (url, _) = fake_server(handler).await;
+        let mut config = EndpointConfig::new(Some(url));
+        config.rotation_settle = Some(Duration::from_secs(10));
+        let target = EndpointTarget::new(config).await.unwrap();
+        let rotate = |immediately: Option<bool>| {
+            Request::RotateSecret(input::RotateSecret {
+                secret_id: "s".into(),
+                client_request_token: Some(token.into()),
+                rotation_lambda_arn: Some("arn:aws:lambda:us-east-1:1:function:f".into()),
+                rotation_rules: None,
+                rotate_immediately: immediately,
+            })
+        };
+        assert!(matches!(target.send(&rotate(None)).await, Observed::Ok(_)));
+        assert_eq!(describes.load(Ordering::SeqCst), 3, "polled until the token held AWSCURRENT");
+        // A test-only rotation (RotateImmediately=false) is not awaited.
+        assert!(matches!(target.send(&rotate(Some(false))).await, Observed::Ok(_)));
+        assert_eq!(describes.load(Ordering::SeqCst), 3);
     }
 
     async fn target_for(url: &str, timeout: Duration) -> EndpointTarget {
