@@ -25,12 +25,13 @@ pub enum Mismatch {
 }
 
 impl Mismatch {
-    /// What differed, without the values: `kind`, `code`, `message` or `field <path>`. Used to
-    /// recognise the same divergence while shrinking and in the catalogue.
+    /// What differed: `kind <what the target did>`, `code <the target's code>`, `message`, or
+    /// `field <path> <unexpected|missing|differs>`. Used to recognise the same divergence while
+    /// shrinking and in the catalogue.
     pub fn aspect(&self) -> String {
         match self {
-            Mismatch::Kind { .. } => "kind".into(),
-            Mismatch::Code { .. } => "code".into(),
+            Mismatch::Kind { observed, .. } => format!("kind {observed}"),
+            Mismatch::Code { observed, .. } => format!("code {observed}"),
             Mismatch::Message { .. } => "message".into(),
             Mismatch::Field { path, expected, observed } => {
                 let how = if expected == "absent" {
@@ -272,8 +273,8 @@ mod tests {
         assert_eq!(check(&exact, &obs("other")).unwrap_err().aspect(), "message");
         assert!(check(&loose, &obs("other")).is_ok());
         let other = Observed::Error { code: "InvalidRequestException".into(), message: "gone".into(), status: None };
-        assert_eq!(check(&exact, &other).unwrap_err().aspect(), "code");
-        assert_eq!(check(&exact, &ok(json!({}))).unwrap_err().aspect(), "kind");
+        assert_eq!(check(&exact, &other).unwrap_err().aspect(), "code InvalidRequestException");
+        assert_eq!(check(&exact, &ok(json!({}))).unwrap_err().aspect(), "kind success");
     }
 
     #[test]
