@@ -82,29 +82,41 @@ fn check_entry(path: &Path, target: &str) {
 
 const FULL_RUN: (usize, usize, u64) = (1000, 30, 1);
 
+/// Runs `cases` x `steps` cases of `seed` against `target` with `catalogue` as baseline and checks
+/// that nothing is new and that the run met every entry itself, so removing any one makes it new.
+async fn assert_full_run_meets_catalogue(
+    target: Arc<dyn Target>,
+    catalogue: &Catalogue,
+    (cases, steps, seed): (usize, usize, u64),
+) {
+    let out = std::env::temp_dir().join(format!(
+        "smconform-catalogue-{}-{}",
+        target.name().replace(' ', "-"),
+        std::process::id()
+    ));
+    let config = RunConfig { cases, steps, seed, jobs: 4, out_dir: out, max_shrink_iters: 500 };
+    let session = Session::new("smconform-test-");
+    let report = run(target.clone(), config, session.clone()).await;
+    let c = classify(&report, catalogue, &*target, &session).await;
+    let new: Vec<&str> = c.new.iter().map(|i| report.found[*i].signature.as_str()).collect();
+    assert!(new.is_empty(), "new divergences: {new:?}");
+    assert!(
+        c.new_faults.is_empty(),
+        "new faults: {:?}",
+        c.new_faults.iter().map(|i| &report.faults[*i]).collect::<Vec<_>>()
+    );
+    assert!(!c.failing(false));
+    let unmet: Vec<&String> = c.replayed.iter().map(|(id, _)| id).collect();
+    assert!(unmet.is_empty(), "entries the run did not meet: {unmet:?}");
+    assert!(report.leaked.is_empty());
+}
+
 #[test]
 fn a_full_moto_run_with_the_baseline_finds_nothing_new_and_meets_every_entry() {
     let catalogue = Catalogue::load(&root().join("fixtures/divergences/moto")).expect("catalogue");
     runtime().block_on(async {
         let moto: Arc<dyn Target> = Arc::new(MotoTarget::start(MotoOptions::default()).await.expect("moto starts"));
-        let (cases, steps, seed) = FULL_RUN;
-        let out = std::env::temp_dir().join(format!("smconform-catalogue-{}", std::process::id()));
-        let config = RunConfig { cases, steps, seed, jobs: 4, out_dir: out, max_shrink_iters: 500 };
-        let session = Session::new("smconform-test-");
-        let report = run(moto.clone(), config, session.clone()).await;
-        let c = classify(&report, &catalogue, &*moto, &session).await;
-        let new: Vec<&str> = c.new.iter().map(|i| report.found[*i].signature.as_str()).collect();
-        assert!(new.is_empty(), "new divergences: {new:?}");
-        assert!(
-            c.new_faults.is_empty(),
-            "new faults: {:?}",
-            c.new_faults.iter().map(|i| &report.faults[*i]).collect::<Vec<_>>()
-        );
-        assert!(!c.failing(false));
-        // Every entry was met by the run itself, so removing any one makes it new.
-        let unmet: Vec<&String> = c.replayed.iter().map(|(id, _)| id).collect();
-        assert!(unmet.is_empty(), "entries the run did not meet: {unmet:?}");
-        assert!(report.leaked.is_empty());
+        assert_full_run_meets_catalogue(moto, &catalogue, FULL_RUN).await;
     });
 }
 
@@ -114,21 +126,7 @@ fn a_full_localstack_run_with_the_baseline_finds_nothing_new_and_meets_every_ent
     runtime().block_on(async {
         let target: Arc<dyn Target> =
             Arc::new(LocalStackTarget::start(LocalStackOptions::default()).await.expect("LocalStack starts"));
-        let out = std::env::temp_dir().join(format!("smconform-catalogue-ls-{}", std::process::id()));
-        let config = RunConfig { cases: 300, steps: 30, seed: 1, jobs: 4, out_dir: out, max_shrink_iters: 500 };
-        let session = Session::new("smconform-test-");
-        let report = run(target.clone(), config, session.clone()).await;
-        let c = classify(&report, &catalogue, &*target, &session).await;
-        let new: Vec<&str> = c.new.iter().map(|i| report.found[*i].signature.as_str()).collect();
-        assert!(new.is_empty(), "new divergences: {new:?}");
-        assert!(
-            c.new_faults.is_empty(),
-            "new faults: {:?}",
-            c.new_faults.iter().map(|i| &report.faults[*i]).collect::<Vec<_>>()
-        );
-        let unmet: Vec<&String> = c.replayed.iter().map(|(id, _)| id).collect();
-        assert!(unmet.is_empty(), "entries the run did not meet: {unmet:?}");
-        assert!(report.leaked.is_empty());
+        assert_full_run_meets_catalogue(target, &catalogue, (300, 30, 1)).await;
     });
 }
 
