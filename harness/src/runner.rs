@@ -629,7 +629,7 @@ pub fn execution_trace(title: String, source: String, exec: &Execution, resolver
             if d.allowed.len() > 1 { format!(" ({} outcomes allowed)", d.allowed.len()) } else { String::new() };
         steps[d.step].note = Some(format!("diverges: {}; rules: {rules}{others}", d.mismatch));
     }
-    Trace { title, source, rotation_functions: resolver.functions.clone(), steps }
+    Trace { title, source, evidence: None, rotation_functions: resolver.functions.clone(), steps }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -23,11 +23,62 @@ pub struct TraceStep {
     pub note: Option<String>,
 }
 
+/// What kind of public record an evidence trace was taken from (`fixtures/evidence/`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EvidenceKind {
+    /// A LocalStack snapshot recorded against real AWS (`@markers.aws.validated`).
+    LocalstackSnapshot,
+    /// A moto test decorated `@aws_verified` (its assertions held against real AWS).
+    MotoAwsVerified,
+    /// botocore's `examples-1.json` (AWS's own examples).
+    BotocoreExample,
+    /// The AWS CLI's `examples/secretsmanager/*.rst` (AWS's own examples).
+    AwscliExample,
+    /// AWS's API Reference or User Guide text.
+    AwsDocumentation,
+    /// A public issue or pull request quoting what real AWS answered.
+    PublicIssue,
+}
+
+impl EvidenceKind {
+    pub const ALL: [EvidenceKind; 6] = [
+        EvidenceKind::LocalstackSnapshot,
+        EvidenceKind::MotoAwsVerified,
+        EvidenceKind::BotocoreExample,
+        EvidenceKind::AwscliExample,
+        EvidenceKind::AwsDocumentation,
+        EvidenceKind::PublicIssue,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            EvidenceKind::LocalstackSnapshot => "localstack-snapshot",
+            EvidenceKind::MotoAwsVerified => "moto-aws-verified",
+            EvidenceKind::BotocoreExample => "botocore-example",
+            EvidenceKind::AwscliExample => "awscli-example",
+            EvidenceKind::AwsDocumentation => "aws-documentation",
+            EvidenceKind::PublicIssue => "public-issue",
+        }
+    }
+    pub fn parse(s: &str) -> Option<EvidenceKind> {
+        EvidenceKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+}
+
+/// Where an evidence trace comes from: a stable id (`LS:test_invalid_secret_name`,
+/// `CLI:update-secret-version-stage`) that rules cite, and the kind of record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evidence {
+    pub id: String,
+    pub kind: EvidenceKind,
+}
+
 /// A whole trace.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Trace {
     pub title: String,
     pub source: String,
+    /// Present on traces of recorded real-AWS interactions (`fixtures/evidence/`).
+    pub evidence: Option<Evidence>,
     pub rotation_functions: BTreeMap<String, FunctionBehaviour>,
     pub steps: Vec<TraceStep>,
 }
@@ -97,11 +148,28 @@ impl Trace {
             None => return Err(top("missing `format` (expected \"smconform-trace/1\")")),
         }
         for k in o.keys() {
-            if !["format", "title", "source", "rotation_functions", "steps"].contains(&k.as_str()) {
+            if !["format", "title", "source", "evidence", "rotation_functions", "steps"].contains(&k.as_str()) {
                 return Err((None, format!("unknown member `{k}`")));
             }
         }
         let text = |k: &str| o.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+        let evidence = match o.get("evidence") {
+            None => None,
+            Some(Value::Object(e)) => {
+                if let Some(k) = e.keys().find(|k| *k != "id" && *k != "kind") {
+                    return Err((None, format!("unknown member `evidence.{k}`")));
+                }
+                let id = e.get("id").and_then(Value::as_str).filter(|s| !s.is_empty());
+                let id = id.ok_or_else(|| top("`evidence.id` must be a non-empty string"))?.to_string();
+                let kind = e.get("kind").and_then(Value::as_str).unwrap_or_default();
+                let kind = EvidenceKind::parse(kind).ok_or_else(|| {
+                    let known: Vec<&str> = EvidenceKind::ALL.iter().map(|k| k.name()).collect();
+                    (None, format!("unknown `evidence.kind` {kind:?} (known: {})", known.join(", ")))
+                })?;
+                Some(Evidence { id, kind })
+            }
+            Some(_) => return Err(top("`evidence` must be an object {\"id\": ..., \"kind\": ...}")),
+        };
         let mut rotation_functions = BTreeMap::new();
         if let Some(f) = o.get("rotation_functions") {
             let Value::Object(f) = f else {
@@ -139,7 +207,7 @@ impl Trace {
             let note = s.get("note").and_then(Value::as_str).map(str::to_string);
             steps.push(TraceStep { request, expect, observed: s.get("observed").cloned(), note });
         }
-        Ok(Trace { title: text("title"), source: text("source"), rotation_functions, steps })
+        Ok(Trace { title: text("title"), source: text("source"), evidence, rotation_functions, steps })
     }
 
     /// The JSON form.
@@ -165,13 +233,17 @@ impl Trace {
             .collect();
         let functions: Map<String, Value> =
             self.rotation_functions.iter().map(|(k, b)| (k.clone(), Value::String(b.name()))).collect();
-        json!({
+        let mut top = json!({
             "format": FORMAT,
             "title": self.title,
             "source": self.source,
             "rotation_functions": functions,
             "steps": steps,
-        })
+        });
+        if let Some(e) = &self.evidence {
+            top["evidence"] = json!({ "id": e.id, "kind": e.kind.name() });
+        }
+        top
     }
 
     /// Writes the trace as pretty JSON.
@@ -214,6 +286,14 @@ mod tests {
 
         let bad_expect = json!({"format": FORMAT, "steps": [{"op": "DescribeSecret", "input": {"SecretId": "a"}, "expect": {"okay": {}}}]});
         assert_eq!(Trace::from_json(&bad_expect).unwrap_err().0, Some(1));
+
+        let with_evidence = json!({"format": FORMAT, "title": "t", "source": "s",
+            "evidence": {"id": "LS:test_secret_not_found", "kind": "localstack-snapshot"}, "steps": []});
+        let t = Trace::from_json(&with_evidence).unwrap();
+        assert_eq!(t.evidence, Some(Evidence { id: "LS:test_secret_not_found".into(), kind: EvidenceKind::LocalstackSnapshot }));
+        assert_eq!(Trace::from_json(&t.to_json()).unwrap(), t);
+        let bad_kind = json!({"format": FORMAT, "evidence": {"id": "x", "kind": "hearsay"}, "steps": []});
+        assert!(Trace::from_json(&bad_kind).unwrap_err().1.contains("unknown `evidence.kind`"));
 
         let bad_format = json!({"format": "other/2", "steps": []});
         assert!(Trace::from_json(&bad_format).unwrap_err().1.contains("unsupported format"));
