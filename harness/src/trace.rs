@@ -290,7 +290,10 @@ mod tests {
         let with_evidence = json!({"format": FORMAT, "title": "t", "source": "s",
             "evidence": {"id": "LS:test_secret_not_found", "kind": "localstack-snapshot"}, "steps": []});
         let t = Trace::from_json(&with_evidence).unwrap();
-        assert_eq!(t.evidence, Some(Evidence { id: "LS:test_secret_not_found".into(), kind: EvidenceKind::LocalstackSnapshot }));
+        assert_eq!(
+            t.evidence,
+            Some(Evidence { id: "LS:test_secret_not_found".into(), kind: EvidenceKind::LocalstackSnapshot })
+        );
         assert_eq!(Trace::from_json(&t.to_json()).unwrap(), t);
         let bad_kind = json!({"format": FORMAT, "evidence": {"id": "x", "kind": "hearsay"}, "steps": []});
         assert!(Trace::from_json(&bad_kind).unwrap_err().1.contains("unknown `evidence.kind`"));
