@@ -36,6 +36,9 @@ enum Command {
     /// Provision managed emulators (each pinned, in a virtual environment under the cache folder,
     /// $SMCONFORM_CACHE or ~/.cache/smconform) without running anything.
     Setup(cli::setup::SetupArgs),
+    /// Draft catalogue entries from a run's reproductions (a maintainer's tool).
+    #[command(hide = true)]
+    DraftEntries(cli::draft::DraftArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
                     Command::Run(a) => cli::run::cmd_run(a).await,
                     Command::Replay(a) => cli::replay::cmd_replay(a).await,
                     Command::Setup(a) => cli::setup::cmd_setup(a).await,
+                    Command::DraftEntries(a) => cli::draft::cmd_draft(a).await,
                     Command::Matrix(a) => cli::matrix::cmd_matrix_run(a).await,
                     Command::Repro(a) => cli::repro::cmd_repro(a),
                 }
