@@ -33,6 +33,9 @@ enum Command {
     Matrix(cli::matrix::MatrixArgs),
     /// Turn a reproduction (a trace or a catalogue entry) into a script to attach to a bug report.
     Repro(cli::repro::ReproArgs),
+    /// Replay the evidence corpus (traces of recorded real-AWS interactions) on the model and
+    /// report every recording the model does not explain.
+    Evidence(cli::evidence::EvidenceArgs),
     /// Provision managed emulators (each pinned, in a virtual environment under the cache folder,
     /// $SMCONFORM_CACHE or ~/.cache/smconform) without running anything.
     Setup(cli::setup::SetupArgs),
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Matrix(a) if !a.run => cli::matrix::cmd_matrix(a),
         Command::Repro(a) => cli::repro::cmd_repro(a),
+        Command::Evidence(a) => cli::evidence::cmd_evidence(a),
         command => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
             let runtime = match runtime.context("starting the runtime") {
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
                     Command::DraftEntries(a) => cli::draft::cmd_draft(a).await,
                     Command::Matrix(a) => cli::matrix::cmd_matrix_run(a).await,
                     Command::Repro(a) => cli::repro::cmd_repro(a),
+                    Command::Evidence(a) => cli::evidence::cmd_evidence(a),
                 }
             })
         }

@@ -2,6 +2,7 @@
 //! ([`exit`]), and the target options ([`target`]).
 
 pub mod draft;
+pub mod evidence;
 pub mod exit;
 pub mod matrix;
 pub mod replay;
