@@ -6,6 +6,7 @@
 pub mod emulator;
 pub mod endpoint;
 pub mod localstack;
+pub mod ministack;
 pub mod model;
 pub mod moto;
 pub mod registry;

@@ -6,7 +6,7 @@
 use super::emulator::EmulatorSpec;
 
 /// Every managed emulator, in the order of the matrix's columns.
-pub static MANAGED: &[&EmulatorSpec] = &[&super::moto::SPEC, &super::localstack::SPEC];
+pub static MANAGED: &[&EmulatorSpec] = &[&super::moto::SPEC, &super::localstack::SPEC, &super::ministack::SPEC];
 
 /// The managed emulator called `name`.
 pub fn managed(name: &str) -> Option<&'static EmulatorSpec> {
