@@ -411,7 +411,7 @@ where
 
 /// Error codes that mean "slow down" rather than "no". `LimitExceededException` is not one of
 /// them: Secrets Manager uses it for real quota errors (for example too many versions).
-const THROTTLING_CODES: &[&str] = &[
+pub const THROTTLING_CODES: &[&str] = &[
     "ThrottlingException",
     "Throttling",
     "ThrottledException",
@@ -424,7 +424,8 @@ const THROTTLING_CODES: &[&str] = &[
 ];
 
 /// Error codes that mean the service failed internally.
-const SERVER_CODES: &[&str] = &["InternalServiceError", "InternalFailure", "InternalServerError", "ServiceUnavailable"];
+pub const SERVER_CODES: &[&str] =
+    &["InternalServiceError", "InternalFailure", "InternalServerError", "ServiceUnavailable"];
 
 /// Decides whether an error response (code and HTTP status) is a target fault, and which kind.
 /// `None`: an ordinary service error, to be compared with the model.
