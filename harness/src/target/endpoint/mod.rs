@@ -6,22 +6,29 @@
 //! [`Observed`]: a JSON object with AWS's wire member names (absent members left out, dates as
 //! epoch seconds), a service error, or a fault (connection, time-out, 5xx, throttling).
 //!
+//! The SDK calls are here; [`convert`] turns SDK outputs into wire-shaped JSON and [`faults`]
+//! tells a target failing (connection, time-out, 5xx, throttling) from an answer.
+//!
 //! Retries are disabled: a retried mutating call would hide what the target did with the first
 //! attempt. Loopback endpoints get static test credentials and `us-east-1` automatically, so no
 //! local run ever reads (or needs) real credentials.
+
+mod convert;
+mod faults;
+
+pub use faults::{fault_kind_of, SERVER_CODES, THROTTLING_CODES};
 
 use super::{BoxFuture, Capabilities, FaultKind, Observed, Target, TargetError};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
-use aws_sdk_secretsmanager::config::http::HttpResponse;
-use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::operation;
 use aws_sdk_secretsmanager::types::{self as sdk, RotationRulesType};
 use aws_sdk_secretsmanager::Client;
 use aws_smithy_http_client::tls;
 use aws_smithy_types::DateTime;
 use base64::Engine as _;
+use faults::{classify, finish};
 use serde_json::{Map, Value};
 use sm_model::{FunctionBehaviour, Request};
 use std::collections::BTreeMap;
@@ -398,101 +405,6 @@ fn blob(b: &sm_model::Blob) -> aws_smithy_types::Blob {
     aws_smithy_types::Blob::new(b.0.clone())
 }
 
-/// Turns an SDK result into an observation.
-fn finish<O, E>(result: Result<O, SdkError<E, HttpResponse>>, convert: fn(&O) -> Value) -> Observed
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match result {
-        Ok(output) => Observed::Ok(convert(&output)),
-        Err(e) => classify(&e),
-    }
-}
-
-/// Error codes that mean "slow down" rather than "no". `LimitExceededException` is not one of
-/// them: Secrets Manager uses it for real quota errors (for example too many versions).
-pub const THROTTLING_CODES: &[&str] = &[
-    "ThrottlingException",
-    "Throttling",
-    "ThrottledException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "RequestThrottled",
-    "RequestThrottledException",
-    "SlowDown",
-    "BandwidthLimitExceeded",
-];
-
-/// Error codes that mean the service failed internally.
-pub const SERVER_CODES: &[&str] =
-    &["InternalServiceError", "InternalFailure", "InternalServerError", "ServiceUnavailable"];
-
-/// Decides whether an error response (code and HTTP status) is a target fault, and which kind.
-/// `None`: an ordinary service error, to be compared with the model.
-pub fn fault_kind_of(code: Option<&str>, status: Option<u16>) -> Option<FaultKind> {
-    if code.is_some_and(|c| THROTTLING_CODES.contains(&c)) || status == Some(429) {
-        return Some(FaultKind::Throttled);
-    }
-    if code.is_some_and(|c| SERVER_CODES.contains(&c)) || status.is_some_and(|s| s >= 500) {
-        return Some(FaultKind::Server);
-    }
-    if code.is_none_or(str::is_empty) {
-        // An error response without a code cannot be compared with anything: the target
-        // answered something that is not a Secrets Manager error.
-        return Some(FaultKind::Server);
-    }
-    None
-}
-
-/// Classifies an SDK failure.
-fn classify<E>(err: &SdkError<E, HttpResponse>) -> Observed
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let context = || DisplayErrorContext(err).to_string();
-    match err {
-        SdkError::ServiceError(_) => {
-            let status = err.raw_response().map(|r| r.status().as_u16());
-            let code = err.code();
-            let message = err.message().unwrap_or_default().to_string();
-            match fault_kind_of(code, status) {
-                Some(kind) => Observed::Fault {
-                    kind,
-                    detail: format!(
-                        "HTTP {} {}: {}",
-                        status.map_or_else(|| "?".to_string(), |s| s.to_string()),
-                        code.unwrap_or("(no error code)"),
-                        if message.is_empty() { context() } else { message }
-                    ),
-                },
-                None => Observed::Error { code: code.unwrap_or_default().to_string(), message, status },
-            }
-        }
-        SdkError::TimeoutError(_) => Observed::Fault { kind: FaultKind::Timeout, detail: context() },
-        SdkError::DispatchFailure(d) if d.is_timeout() => {
-            Observed::Fault { kind: FaultKind::Timeout, detail: context() }
-        }
-        SdkError::DispatchFailure(_) => Observed::Fault { kind: FaultKind::Connection, detail: context() },
-        SdkError::ResponseError(_) => {
-            let status = err.raw_response().map(|r| r.status().as_u16());
-            Observed::Fault {
-                kind: FaultKind::Server,
-                detail: format!(
-                    "unreadable response (HTTP {}): {}",
-                    status.map_or_else(|| "?".to_string(), |s| s.to_string()),
-                    context()
-                ),
-            }
-        }
-        // The request was never sent (it could not be built, signed or routed): reported as a
-        // connection fault, the nearest kind.
-        SdkError::ConstructionFailure(_) => {
-            Observed::Fault { kind: FaultKind::Connection, detail: format!("request not sent: {}", context()) }
-        }
-        _ => Observed::Fault { kind: FaultKind::Connection, detail: context() },
-    }
-}
-
 /// Parses the host of an `http://` or `https://` URL (brackets kept off IPv6 literals).
 fn url_host(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"))?;
@@ -522,216 +434,6 @@ fn is_loopback_host(host: &str) -> bool {
 /// Whether an endpoint URL points at this machine's loopback interface.
 pub fn is_loopback_url(url: &str) -> bool {
     url_host(url).is_some_and(is_loopback_host)
-}
-
-/// SDK outputs to wire-shaped JSON.
-mod convert {
-    use super::*;
-
-    /// A JSON object under construction; every setter skips absent values.
-    #[derive(Default)]
-    struct Obj(Map<String, Value>);
-
-    impl Obj {
-        fn put(mut self, key: &str, value: Option<Value>) -> Self {
-            if let Some(v) = value {
-                self.0.insert(key.to_string(), v);
-            }
-            self
-        }
-        fn str(self, key: &str, value: Option<&str>) -> Self {
-            self.put(key, value.map(|s| Value::String(s.to_string())))
-        }
-        fn bool(self, key: &str, value: Option<bool>) -> Self {
-            self.put(key, value.map(Value::Bool))
-        }
-        fn int(self, key: &str, value: Option<i64>) -> Self {
-            self.put(key, value.map(Value::from))
-        }
-        fn date(self, key: &str, value: Option<&DateTime>) -> Self {
-            self.put(key, value.map(date))
-        }
-        /// A list of strings, present only when the SDK saw the member (an empty list stays).
-        fn strings(self, key: &str, value: Option<&Vec<String>>) -> Self {
-            self.put(key, value.map(|v| strings(v)))
-        }
-        fn done(self) -> Value {
-            Value::Object(self.0)
-        }
-    }
-
-    fn date(d: &DateTime) -> Value {
-        Value::from(d.as_secs_f64())
-    }
-
-    fn strings(v: &[String]) -> Value {
-        Value::Array(v.iter().map(|s| Value::String(s.clone())).collect())
-    }
-
-    fn replication_status(list: Option<&Vec<sdk::ReplicationStatusType>>) -> Option<Value> {
-        list.map(|l| {
-            l.iter()
-                .map(|r| {
-                    Obj::default()
-                        .str("Region", r.region.as_deref())
-                        .str("KmsKeyId", r.kms_key_id.as_deref())
-                        .str("Status", r.status.as_ref().map(|s| s.as_str()))
-                        .str("StatusMessage", r.status_message.as_deref())
-                        .date("LastAccessedDate", r.last_accessed_date.as_ref())
-                        .done()
-                })
-                .collect()
-        })
-    }
-
-    pub(super) fn create_secret(o: &operation::create_secret::CreateSecretOutput) -> Value {
-        Obj::default()
-            .str("ARN", o.arn.as_deref())
-            .str("Name", o.name.as_deref())
-            .str("VersionId", o.version_id.as_deref())
-            .put("ReplicationStatus", replication_status(o.replication_status.as_ref()))
-            .done()
-    }
-
-    pub(super) fn put_secret_value(o: &operation::put_secret_value::PutSecretValueOutput) -> Value {
-        Obj::default()
-            .str("ARN", o.arn.as_deref())
-            .str("Name", o.name.as_deref())
-            .str("VersionId", o.version_id.as_deref())
-            .strings("VersionStages", o.version_stages.as_ref())
-            .done()
-    }
-
-    pub(super) fn update_secret(o: &operation::update_secret::UpdateSecretOutput) -> Value {
-        Obj::default()
-            .str("ARN", o.arn.as_deref())
-            .str("Name", o.name.as_deref())
-            .str("VersionId", o.version_id.as_deref())
-            .done()
-    }
-
-    pub(super) fn update_secret_version_stage(
-        o: &operation::update_secret_version_stage::UpdateSecretVersionStageOutput,
-    ) -> Value {
-        Obj::default().str("ARN", o.arn.as_deref()).str("Name", o.name.as_deref()).done()
-    }
-
-    pub(super) fn get_secret_value(o: &operation::get_secret_value::GetSecretValueOutput) -> Value {
-        let binary = o
-            .secret_binary
-            .as_ref()
-            .map(|b| Value::String(base64::engine::general_purpose::STANDARD.encode(b.as_ref())));
-        Obj::default()
-            .str("ARN", o.arn.as_deref())
-            .str("Name", o.name.as_deref())
-            .str("VersionId", o.version_id.as_deref())
-            .put("SecretBinary", binary)
-            .str("SecretString", o.secret_string.as_deref())
-            .strings("VersionStages", o.version_stages.as_ref())
-            .date("CreatedDate", o.created_date.as_ref())
-            .done()
-    }
-
-    pub(super) fn describe_secret(o: &operation::describe_secret::DescribeSecretOutput) -> Value {
-        let rules = o.rotation_rules.as_ref().map(|r| {
-            Obj::default()
-                .int("AutomaticallyAfterDays", r.automatically_after_days)
-                .str("Duration", r.duration.as_deref())
-                .str("ScheduleExpression", r.schedule_expression.as_deref())
-                .done()
-        });
-        let external = o.external_secret_rotation_metadata.as_ref().map(|items| {
-            items
-                .iter()
-                .map(|i| Obj::default().str("Key", i.key.as_deref()).str("Value", i.value.as_deref()).done())
-                .collect()
-        });
-        let tags = o.tags.as_ref().map(|tags| {
-            tags.iter()
-                .map(|t| Obj::default().str("Key", t.key.as_deref()).str("Value", t.value.as_deref()).done())
-                .collect()
-        });
-        let stages = o
-            .version_ids_to_stages
-            .as_ref()
-            .map(|m| Value::Object(m.iter().map(|(id, labels)| (id.clone(), strings(labels))).collect()));
-        Obj::default()
-            .str("ARN", o.arn.as_deref())
-            .str("Name", o.name.as_deref())
-            .str("Type", o.r#type.as_deref())
-            .str("Description", o.description.as_deref())
-            .str("KmsKeyId", o.kms_key_id.as_deref())
-            .bool("RotationEnabled", o.rotation_enabled)
-            .str("RotationLambdaARN", o.rotation_lambda_arn.as_deref())
-            .put("RotationRules", rules)
-            .put("ExternalSecretRotationMetadata", external)
-            .str("ExternalSecretRotationRoleArn", o.external_secret_rotation_role_arn.as_deref())
-            .date("LastRotatedDate", o.last_rotated_date.as_ref())
-            .date("LastChangedDate", o.last_changed_date.as_ref())
-            .date("LastAccessedDate", o.last_accessed_date.as_ref())
-            .date("DeletedDate", o.deleted_date.as_ref())
-            .date("NextRotationDate", o.next_rotation_date.as_ref())
-            .put("Tags", tags)
-            .put("VersionIdsToStages", stages)
-            .str("OwningService", o.owning_service.as_deref())
-            .date("CreatedDate", o.created_date.as_ref())
-            .str("PrimaryRegion", o.primary_region.as_deref())
-            .put("ReplicationStatus", replication_status(o.replication_status.as_ref()))
-            .done()
-    }
-
-    /// All pages of one ListSecretVersionIds as one answer (ARN and Name from the first page
-    /// that has them; `Versions` present when any page had the member; no `NextToken`).
-    pub(super) fn list_secret_version_ids(
-        pages: &[operation::list_secret_version_ids::ListSecretVersionIdsOutput],
-    ) -> Value {
-        let arn = pages.iter().find_map(|p| p.arn.as_deref());
-        let name = pages.iter().find_map(|p| p.name.as_deref());
-        let versions = pages.iter().any(|p| p.versions.is_some()).then(|| {
-            pages
-                .iter()
-                .flat_map(|p| p.versions.iter().flatten())
-                .map(|v| {
-                    Obj::default()
-                        .str("VersionId", v.version_id.as_deref())
-                        .strings("VersionStages", v.version_stages.as_ref())
-                        .date("LastAccessedDate", v.last_accessed_date.as_ref())
-                        .date("CreatedDate", v.created_date.as_ref())
-                        .strings("KmsKeyIds", v.kms_key_ids.as_ref())
-                        .done()
-                })
-                .collect()
-        });
-        Obj::default().str("ARN", arn).str("Name", name).put("Versions", versions).done()
-    }
-
-    pub(super) fn rotate_secret(o: &operation::rotate_secret::RotateSecretOutput) -> Value {
-        Obj::default()
-            .str("ARN", o.arn.as_deref())
-            .str("Name", o.name.as_deref())
-            .str("VersionId", o.version_id.as_deref())
-            .done()
-    }
-
-    pub(super) fn cancel_rotate_secret(o: &operation::cancel_rotate_secret::CancelRotateSecretOutput) -> Value {
-        Obj::default()
-            .str("ARN", o.arn.as_deref())
-            .str("Name", o.name.as_deref())
-            .str("VersionId", o.version_id.as_deref())
-            .done()
-    }
-
-    pub(super) fn delete_secret(o: &operation::delete_secret::DeleteSecretOutput) -> Value {
-        Obj::default()
-            .str("ARN", o.arn.as_deref())
-            .str("Name", o.name.as_deref())
-            .date("DeletionDate", o.deletion_date.as_ref())
-            .done()
-    }
-
-    pub(super) fn restore_secret(o: &operation::restore_secret::RestoreSecretOutput) -> Value {
-        Obj::default().str("ARN", o.arn.as_deref()).str("Name", o.name.as_deref()).done()
-    }
 }
 
 #[cfg(test)]
