@@ -983,6 +983,7 @@ mod tests {
         let list = Request::ListSecretVersionIds(input::ListSecretVersionIds {
             secret_id: "s".into(),
             include_deprecated: Some(true),
+            ..Default::default()
         });
         assert_eq!(
             t.send(&list).await,
