@@ -56,6 +56,9 @@ enum Command {
     /// localstack-core, each in a virtual environment under the cache folder, $SMCONFORM_CACHE
     /// or ~/.cache/smconform) without running anything.
     Setup(SetupArgs),
+    /// Serve the reference model as a Secrets Manager endpoint (awsJson1.1) that runs rotation
+    /// functions. Any credentials are accepted.
+    Serve(sm_server::cli::ServeArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -719,6 +722,7 @@ fn main() -> ExitCode {
             Command::Matrix(a) if a.run => cmd_matrix_run(a).await,
             Command::Matrix(a) => cmd_matrix(a),
             Command::Repro(a) => cmd_repro(a),
+            Command::Serve(a) => Ok(sm_server::cli::run(a).await),
         }
     });
     match result {
