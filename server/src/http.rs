@@ -115,17 +115,10 @@ async fn serve(listener: TcpListener, service: Service, max_body: usize, mut sto
 }
 
 fn respond(answer: Answer) -> Response<Full<Bytes>> {
-    let mut builder = Response::builder()
+    let builder = Response::builder()
         .status(answer.status)
         .header("content-type", CONTENT_TYPE)
         .header("x-amzn-requestid", random::uuid());
-    if answer.status >= 400 {
-        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&answer.body) {
-            if let Some(code) = v.get("__type").and_then(|t| t.as_str()) {
-                builder = builder.header("x-amzn-query-error", format!("{code};Sender"));
-            }
-        }
-    }
     builder.body(Full::new(Bytes::from(answer.body))).unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
