@@ -52,6 +52,9 @@ enum Command {
     Matrix(MatrixArgs),
     /// Turn a reproduction (a trace or a catalogue entry) into a script to attach to a bug report.
     Repro(ReproArgs),
+    /// Replay the evidence corpus (traces of recorded real-AWS interactions) on the model and
+    /// report every recording the model does not explain.
+    Evidence(EvidenceArgs),
     /// Provision the embedded emulators (pinned moto[server], and with --localstack pinned
     /// localstack-core, each in a virtual environment under the cache folder, $SMCONFORM_CACHE
     /// or ~/.cache/smconform) without running anything.
@@ -59,6 +62,12 @@ enum Command {
     /// Serve the reference model as a Secrets Manager endpoint (awsJson1.1) that runs rotation
     /// functions. Any credentials are accepted.
     Serve(sm_server::cli::ServeArgs),
+}
+
+#[derive(Args)]
+struct EvidenceArgs {
+    /// Evidence trace files or folders (default: fixtures/evidence).
+    paths: Vec<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -512,6 +521,46 @@ fn progress_bar(session: Arc<Session>, cases: usize) -> tokio::task::JoinHandle<
     })
 }
 
+fn cmd_evidence(args: EvidenceArgs) -> Result<u8, Failure> {
+    use sm_harness::evidence;
+    let roots = if args.paths.is_empty() { vec![PathBuf::from("fixtures/evidence")] } else { args.paths };
+    let mut files = Vec::new();
+    for r in &roots {
+        if r.is_dir() {
+            files.extend(evidence::files(r).map_err(|e| usage(anyhow::anyhow!("{}: {e}", r.display())))?);
+        } else if r.exists() {
+            files.push(r.clone());
+        } else {
+            return Err(usage(anyhow::anyhow!("{}: no such file or folder", r.display())));
+        }
+    }
+    let checked = evidence::check_files(&files).map_err(usage)?;
+    let mut bad = 0;
+    for c in &checked {
+        let id = c.trace.evidence.as_ref().map(|e| e.id.as_str()).unwrap_or_default();
+        match (&c.result, c.holds()) {
+            (Ok(()), true) => {}
+            (Err(d), true) => println!("contradicted (as marked) {id} ({}): {d}", c.path.display()),
+            (Ok(()), false) => {
+                bad += 1;
+                println!("FAIL {id} ({}): marked contradicted, but the model agrees", c.path.display());
+            }
+            (Err(d), false) => {
+                bad += 1;
+                println!("FAIL {id} ({}): {d}", c.path.display());
+            }
+        }
+    }
+    let per_kind: Vec<String> = evidence::counts(&checked).iter().map(|(k, n)| format!("{} {n}", k.name())).collect();
+    println!(
+        "{} evidence traces ({}); {} explained by the model, {bad} not",
+        checked.len(),
+        per_kind.join(", "),
+        checked.len() - bad
+    );
+    Ok(if bad == 0 { 0 } else { EXIT_DIVERGENT })
+}
+
 fn cmd_repro(args: ReproArgs) -> Result<u8, Failure> {
     let trace = catalogue::load_trace(&args.trace).map_err(usage)?;
     let format = repro::ReproFormat::parse(&args.format)
@@ -722,6 +771,7 @@ fn main() -> ExitCode {
             Command::Matrix(a) if a.run => cmd_matrix_run(a).await,
             Command::Matrix(a) => cmd_matrix(a),
             Command::Repro(a) => cmd_repro(a),
+            Command::Evidence(a) => cmd_evidence(a),
             Command::Serve(a) => Ok(sm_server::cli::run(a).await),
         }
     });

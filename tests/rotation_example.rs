@@ -145,7 +145,8 @@ fn the_python_rotation_function_rotates_stalls_and_recovers() {
         .expect("the shim starts");
     let line = first_line(&mut shim);
     let _shim = Killed(shim);
-    let shim_url = line.strip_prefix("invoke shim: listening on ").unwrap_or_else(|| panic!("shim said {line:?}")).to_string();
+    let shim_url =
+        line.strip_prefix("invoke shim: listening on ").unwrap_or_else(|| panic!("shim said {line:?}")).to_string();
     let mut serve = Command::new(env!("CARGO_BIN_EXE_smconform"))
         .args(["serve", "--port", &serve_port.to_string(), "--function", &format!("{FUNCTION}={shim_url}")])
         .stdout(Stdio::piped())
@@ -164,9 +165,17 @@ fn the_python_rotation_function_rotates_stalls_and_recovers() {
     assert_eq!(s, 200);
 
     // 1. A successful rotation.
-    let (s, r) = call(&serve_url, "RotateSecret", &json!({"SecretId": "app/db", "ClientRequestToken": token(2), "RotationLambdaARN": FUNCTION}));
+    let (s, r) = call(
+        &serve_url,
+        "RotateSecret",
+        &json!({"SecretId": "app/db", "ClientRequestToken": token(2), "RotationLambdaARN": FUNCTION}),
+    );
     assert_eq!(s, 200, "{r}");
-    assert!(wait_for(Duration::from_secs(60), || stages(&serve_url, &token(2)) == ["AWSCURRENT"]), "{:?}", stages(&serve_url, &token(2)));
+    assert!(
+        wait_for(Duration::from_secs(60), || stages(&serve_url, &token(2)) == ["AWSCURRENT"]),
+        "{:?}",
+        stages(&serve_url, &token(2))
+    );
     let rotated = current_password(&serve_url);
     assert_ne!(rotated, "initial");
     assert_eq!(db_password(), rotated);
@@ -176,7 +185,8 @@ fn the_python_rotation_function_rotates_stalls_and_recovers() {
     set_db(&rotated, true);
     let (s, _) = call(&serve_url, "RotateSecret", &json!({"SecretId": "app/db", "ClientRequestToken": token(3)}));
     assert_eq!(s, 200);
-    let pending_value = || call(&serve_url, "GetSecretValue", &json!({"SecretId": "app/db", "VersionId": token(3)})).0 == 200;
+    let pending_value =
+        || call(&serve_url, "GetSecretValue", &json!({"SecretId": "app/db", "VersionId": token(3)})).0 == 200;
     assert!(wait_for(Duration::from_secs(60), pending_value), "createSecret did not store the pending value");
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(stages(&serve_url, &token(3)), ["AWSPENDING"]);
@@ -201,7 +211,11 @@ fn the_python_rotation_function_rotates_stalls_and_recovers() {
     set_db(&rotated, false);
     let (s, _) = call(&serve_url, "RotateSecret", &json!({"SecretId": "app/db", "ClientRequestToken": token(5)}));
     assert_eq!(s, 200);
-    assert!(wait_for(Duration::from_secs(60), || stages(&serve_url, &token(5)) == ["AWSCURRENT"]), "{:?}", stages(&serve_url, &token(5)));
+    assert!(
+        wait_for(Duration::from_secs(60), || stages(&serve_url, &token(5)) == ["AWSCURRENT"]),
+        "{:?}",
+        stages(&serve_url, &token(5))
+    );
     let again = current_password(&serve_url);
     assert_ne!(again, rotated);
     assert_eq!(db_password(), again);

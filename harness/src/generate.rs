@@ -310,6 +310,7 @@ impl Resolver {
             Op::List { s, include_deprecated } => Request::ListSecretVersionIds(ListSecretVersionIds {
                 secret_id: name(s),
                 include_deprecated: Some(*include_deprecated).filter(|b| *b),
+                ..Default::default()
             }),
             Op::Create { s, value, token, description } => {
                 // Any name of the case: creating an existing one is the rarer, conflicting case.

@@ -22,6 +22,8 @@ pub enum Mismatch {
     Message { expected: String, observed: String },
     /// A response member differs: `path` names it.
     Field { path: String, expected: String, observed: String },
+    /// Two dates of one response are in the wrong order: AWS's `earlier` precedes `later`.
+    Order { earlier: String, later: String },
 }
 
 impl Mismatch {
@@ -43,6 +45,7 @@ impl Mismatch {
                 };
                 format!("field {path} {how}")
             }
+            Mismatch::Order { earlier, later } => format!("order {earlier} {later}"),
         }
     }
 }
@@ -61,6 +64,9 @@ impl fmt::Display for Mismatch {
             }
             Mismatch::Field { path, expected, observed } => {
                 write!(f, "{path}: expected {expected}, got {observed}")
+            }
+            Mismatch::Order { earlier, later } => {
+                write!(f, "dates out of order: {earlier} must not be later than {later}")
             }
         }
     }
@@ -85,7 +91,10 @@ pub fn describe_observed(o: &Observed) -> String {
 /// Checks `observed` against `expected`.
 pub fn check(expected: &Expect, observed: &Observed) -> Result<(), Mismatch> {
     match (expected, observed) {
-        (Expect::Ok(want), Observed::Ok(got)) => fields("", want, Some(got)),
+        (Expect::Ok(want), Observed::Ok(got)) => {
+            fields("", want, Some(got))?;
+            date_order(want, got)
+        }
         (Expect::Err(e), Observed::Error { code, message, .. }) => {
             if &e.code != code {
                 Err(Mismatch::Code { expected: e.code.clone(), observed: code.clone() })
@@ -138,6 +147,9 @@ fn value(path: &str, want: &Value, got: Option<&Value>) -> Result<(), Mismatch> 
         (Value::Null, Some(_)) => Err(field_err(path, want, got)),
         (_, None) => Err(field_err(path, want, got)),
         (Value::String(s), Some(_)) if s == ANY => Ok(()),
+        (Value::Number(_), Some(_)) if is_date(key) => Ok(()),
+        // Page tokens are opaque: the model's (`page-N`) and a target's only need to be present.
+        (Value::String(_), Some(Value::String(_))) if key == "NextToken" => Ok(()),
         (Value::Array(w), Some(Value::Array(g))) if key == "VersionStages" || key == "KmsKeyIds" => {
             if string_set(w) == string_set(g) {
                 Ok(())
@@ -158,6 +170,144 @@ fn value(path: &str, want: &Value, got: Option<&Value>) -> Result<(), Mismatch> 
         (w, Some(g)) if w == g => Ok(()),
         _ => Err(field_err(path, want, got)),
     }
+}
+
+/// Dates are compared for order, not value: where the model's dates of one response are strictly
+/// ordered, the target's must not be in the opposite order. LastAccessedDate is left out (AWS
+/// reports it truncated to the day).
+fn date_order(want: &Value, got: &Value) -> Result<(), Mismatch> {
+    let mut dates = Vec::new();
+    collect_dates("", want, got, &mut dates);
+    for (i, (pa, wa, ga)) in dates.iter().enumerate() {
+        for (pb, wb, gb) in &dates[i + 1..] {
+            let (earlier, later, ge, gl) = if wa < wb {
+                (pa, pb, ga, gb)
+            } else if wb < wa {
+                (pb, pa, gb, ga)
+            } else {
+                continue;
+            };
+            if ge > gl {
+                return Err(Mismatch::Order { earlier: earlier.clone(), later: later.clone() });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn collect_dates(path: &str, want: &Value, got: &Value, out: &mut Vec<(String, f64, f64)>) {
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => {
+            for (k, wv) in w {
+                let Some(gv) = g.get(k) else { continue };
+                let p = join(path, k);
+                match (wv, gv) {
+                    (Value::Number(a), Value::Number(b)) if is_date(k) && k != "LastAccessedDate" => {
+                        if let (Some(a), Some(b)) = (a.as_f64(), b.as_f64()) {
+                            out.push((p, a, b));
+                        }
+                    }
+                    (Value::Array(wa), Value::Array(ga)) if k == "Versions" => {
+                        for e in wa {
+                            let id = version_id(e).unwrap_or_default();
+                            if let Some(ge) = ga.iter().find(|x| version_id(x) == Some(id)) {
+                                collect_dates(&format!("{p}[{id}]"), e, ge, out);
+                            }
+                        }
+                    }
+                    (Value::Object(_), Value::Object(_)) => collect_dates(&p, wv, gv, out),
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether a recorded expectation (evidence: what AWS was seen answering, stated as a subset) and
+/// one of the model's outcomes can both hold of one response. Members only one side states are
+/// unconstrained; `"<any>"` on either side means "present"; dates compare for presence only.
+/// Errors need the same code, and the same message where both sides know it.
+pub fn compatible(recorded: &Expect, model: &Expect) -> Result<(), Mismatch> {
+    match (recorded, model) {
+        (Expect::Ok(r), Expect::Ok(m)) => compatible_value("", r, m),
+        (Expect::Err(r), Expect::Err(m)) => {
+            if r.code != m.code {
+                Err(Mismatch::Code { expected: m.code.clone(), observed: r.code.clone() })
+            } else if r.message_known && m.message_known && r.message != m.message {
+                Err(Mismatch::Message { expected: m.message.clone(), observed: r.message.clone() })
+            } else {
+                Ok(())
+            }
+        }
+        (Expect::Ok(_), Expect::Err(m)) => {
+            Err(Mismatch::Kind { expected: format!("error {}", m.code), observed: "success".into() })
+        }
+        (Expect::Err(r), Expect::Ok(_)) => {
+            Err(Mismatch::Kind { expected: "success".into(), observed: format!("error {}", r.code) })
+        }
+    }
+}
+
+fn is_any(v: &Value) -> bool {
+    v.as_str() == Some(ANY)
+}
+
+fn compatible_value(path: &str, r: &Value, m: &Value) -> Result<(), Mismatch> {
+    let key = path.rsplit('.').next().unwrap_or(path);
+    let differ = || Mismatch::Field { path: path.to_string(), expected: show(Some(m)), observed: show(Some(r)) };
+    match (r, m) {
+        (Value::Null, Value::Null) => Ok(()),
+        (Value::Null, _) | (_, Value::Null) => Err(differ()),
+        (a, b) if is_any(a) || is_any(b) => Ok(()),
+        (Value::Number(_), Value::Number(_)) if is_date(key) => Ok(()),
+        (Value::Array(a), Value::Array(b)) if key == "VersionStages" || key == "KmsKeyIds" => {
+            if string_set(a) == string_set(b) {
+                Ok(())
+            } else {
+                Err(differ())
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if key == "Versions" => {
+            let ids = |l: &[Value]| l.iter().filter_map(version_id).map(str::to_string).collect::<BTreeSet<_>>();
+            if ids(a) != ids(b) {
+                return Err(differ());
+            }
+            for e in a {
+                let id = version_id(e).unwrap_or_default();
+                let other = b.iter().find(|x| version_id(x) == Some(id)).cloned().unwrap_or(Value::Null);
+                compatible_value(&format!("{path}[{id}]"), e, &other)?;
+            }
+            Ok(())
+        }
+        (Value::Object(a), Value::Object(b)) if key == "VersionIdsToStages" => {
+            let sets = |o: &Map<String, Value>| -> Vec<(String, BTreeSet<String>)> {
+                o.iter().map(|(k, v)| (k.clone(), v.as_array().map(|x| string_set(x)).unwrap_or_default())).collect()
+            };
+            if sets(a) == sets(b) {
+                Ok(())
+            } else {
+                Err(differ())
+            }
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in a {
+                if let Some(w) = b.get(k) {
+                    compatible_value(&join(path, k), v, w)?;
+                }
+            }
+            Ok(())
+        }
+        (Value::Number(a), Value::Number(b)) if a.as_f64() == b.as_f64() => Ok(()),
+        (a, b) if a == b => Ok(()),
+        _ => Err(differ()),
+    }
+}
+
+/// Response members that hold dates: compared for presence (and order, see [`check`]), never
+/// for value.
+pub fn is_date(key: &str) -> bool {
+    key.ends_with("Date")
 }
 
 fn string_set(values: &[Value]) -> BTreeSet<String> {
@@ -275,6 +425,47 @@ mod tests {
         let other = Observed::Error { code: "InvalidRequestException".into(), message: "gone".into(), status: None };
         assert_eq!(check(&exact, &other).unwrap_err().aspect(), "code InvalidRequestException");
         assert_eq!(check(&exact, &ok(json!({}))).unwrap_err().aspect(), "kind success");
+    }
+
+    #[test]
+    fn dates_compare_for_presence_and_order() {
+        let want = Expect::Ok(json!({"CreatedDate": 10.0, "LastChangedDate": 20.0, "LastAccessedDate": 5.0,
+            "Versions": [{"VersionId": "a", "CreatedDate": 1.0}, {"VersionId": "b", "CreatedDate": 2.0}]}));
+        let got = |c: f64, l: f64, a: f64, b: f64| {
+            ok(json!({"CreatedDate": c, "LastChangedDate": l, "LastAccessedDate": 0.0,
+                "Versions": [{"VersionId": "a", "CreatedDate": a}, {"VersionId": "b", "CreatedDate": b}]}))
+        };
+        assert!(check(&want, &got(1e9, 1e9 + 5.0, 1e8, 1e8 + 1.0)).is_ok(), "values are not compared");
+        assert!(check(&want, &got(1e9, 1e9, 1e8, 1e8)).is_ok(), "equal dates are in order");
+        assert_eq!(
+            check(&want, &got(1e9, 1e9 - 1.0, 1.0, 2.0)).unwrap_err().aspect(),
+            "order CreatedDate LastChangedDate"
+        );
+        assert_eq!(
+            check(&want, &got(1.0, 2.0, 9.0, 3.0)).unwrap_err().aspect(),
+            "order Versions[a].CreatedDate Versions[b].CreatedDate"
+        );
+        assert_eq!(
+            check(&want, &ok(json!({"CreatedDate": 1.0}))).unwrap_err().aspect(),
+            "field LastChangedDate missing"
+        );
+    }
+
+    #[test]
+    fn recorded_expectations_are_compatible_with_model_outcomes() {
+        let model = Expect::Ok(json!({"VersionId": "a", "CreatedDate": 3.5, "LastAccessedDate": null,
+            "VersionStages": ["AWSCURRENT", "x"]}));
+        assert!(
+            compatible(&Expect::Ok(json!({"CreatedDate": ANY, "VersionStages": ["x", "AWSCURRENT"]})), &model).is_ok()
+        );
+        assert!(compatible(&Expect::Ok(json!({"Name": "only the recording says"})), &model).is_ok());
+        assert!(compatible(&Expect::Ok(json!({"LastAccessedDate": ANY})), &model).is_err());
+        assert!(compatible(&Expect::Ok(json!({"VersionId": "b"})), &model).is_err());
+        let exact = Expect::Err(ApiError::exact("ValidationException", "m"));
+        assert!(compatible(&Expect::Err(ApiError::code_only("ValidationException", "")), &exact).is_ok());
+        assert!(compatible(&Expect::Err(ApiError::exact("ValidationException", "other")), &exact).is_err());
+        assert!(compatible(&Expect::Err(ApiError::exact("InvalidRequestException", "m")), &exact).is_err());
+        assert!(compatible(&Expect::Ok(json!({})), &exact).is_err());
     }
 
     #[test]

@@ -13,15 +13,37 @@ fn name_char(c: char) -> bool {
 }
 
 /// Physical names of one case.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct CaseNames {
     /// Prepended to every logical name.
     pub prefix: String,
+    /// The full ARN the target reported for each physical name (learned from its answers), so a
+    /// request that names a secret by its logical ARN can go out with the target's real one.
+    arns: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
 }
+
+impl Clone for CaseNames {
+    fn clone(&self) -> Self {
+        let arns = self.arns.lock().map(|m| m.clone()).unwrap_or_default();
+        CaseNames { prefix: self.prefix.clone(), arns: std::sync::Mutex::new(arns) }
+    }
+}
+
+impl PartialEq for CaseNames {
+    fn eq(&self, other: &Self) -> bool {
+        self.prefix == other.prefix
+    }
+}
+
+impl Eq for CaseNames {}
+
+/// The model's logical ARNs (and the model target's answers) carry these placeholders and no
+/// random suffix.
+const LOGICAL_ARN_START: &str = "arn:aws:secretsmanager:<region>:<account>:secret:";
 
 impl CaseNames {
     pub fn new(prefix: impl Into<String>) -> Self {
-        CaseNames { prefix: prefix.into() }
+        CaseNames { prefix: prefix.into(), arns: Default::default() }
     }
 
     /// The physical name of a logical one.
@@ -29,11 +51,20 @@ impl CaseNames {
         format!("{}{}", self.prefix, logical)
     }
 
-    /// The request with its secret name made physical.
+    /// The request with its secret name made physical. A `SecretId` given as a logical ARN goes
+    /// out as the ARN the target reported for that secret (or, before it reported one, the
+    /// logical ARN of the physical name, which the model target understands).
     pub fn to_physical(&self, req: &Request) -> Request {
         let mut r = req.clone();
         let id = r.secret_id_mut();
-        *id = self.physical(id);
+        *id = match id.strip_prefix(LOGICAL_ARN_START) {
+            Some(name) => {
+                let physical = self.physical(name);
+                let known = self.arns.lock().ok().and_then(|m| m.get(&physical).cloned());
+                known.unwrap_or_else(|| logical_arn(&physical))
+            }
+            None => self.physical(id),
+        };
         r
     }
 
@@ -70,7 +101,12 @@ impl CaseNames {
                 name = &name[..name.len() - 1];
                 name_end -= 1;
             }
-            out.push_str(&logical_arn(strip_suffix(name)));
+            let arn = &rest[arn_start..at + marker.len() + name_end];
+            let logical = if arn.starts_with(LOGICAL_ARN_START) { name } else { strip_suffix(name) };
+            if let Ok(mut m) = self.arns.lock() {
+                m.insert(format!("{}{logical}", self.prefix), arn.to_string());
+            }
+            out.push_str(&logical_arn(logical));
             rest = &after[name_end..];
         }
         out.push_str(rest);
@@ -121,5 +157,21 @@ mod tests {
         let n = CaseNames::new("p-");
         let r = Request::from_parts("DescribeSecret", serde_json::json!({"SecretId": "s1"})).unwrap();
         assert_eq!(n.to_physical(&r).secret_id(), "p-s1");
+    }
+
+    #[test]
+    fn logical_arns_go_out_as_the_targets_arn() {
+        let n = CaseNames::new("p-");
+        let by_arn = Request::from_parts("DescribeSecret", serde_json::json!({"SecretId": logical_arn("s1")})).unwrap();
+        assert_eq!(n.to_physical(&by_arn).secret_id(), logical_arn("p-s1"), "before the target reported one");
+        n.logical_str("arn:aws:secretsmanager:us-east-1:1:secret:p-s1-AbC123");
+        assert_eq!(n.to_physical(&by_arn).secret_id(), "arn:aws:secretsmanager:us-east-1:1:secret:p-s1-AbC123");
+    }
+
+    #[test]
+    fn names_ending_like_a_suffix_survive_the_model_target() {
+        let n = CaseNames::new("p-");
+        assert_eq!(n.logical_str(&logical_arn("p-Name-a1b2c3")), logical_arn("Name-a1b2c3"));
+        assert_eq!(n.logical_str("arn:aws:secretsmanager:r:1:secret:p-Name-a1b2c3-XyZ123"), logical_arn("Name-a1b2c3"));
     }
 }

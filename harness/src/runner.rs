@@ -176,7 +176,7 @@ pub fn difference(request: &Request, mismatch: &Mismatch) -> String {
 /// Picks the allowed outcome closest to the observation (same kind first) and its mismatch.
 fn closest(allowed: &[Outcome], observed: &Observed) -> (Outcome, Mismatch) {
     let rank = |m: &Mismatch| match m {
-        Mismatch::Field { .. } | Mismatch::Message { .. } => 0,
+        Mismatch::Field { .. } | Mismatch::Message { .. } | Mismatch::Order { .. } => 0,
         Mismatch::Code { .. } => 1,
         Mismatch::Kind { .. } => 2,
     };

@@ -70,6 +70,9 @@ impl EvidenceKind {
 pub struct Evidence {
     pub id: String,
     pub kind: EvidenceKind,
+    /// Set when stronger evidence (named here) contradicts this record, e.g. a documentation
+    /// example that a recording of AWS shows to be wrong. Such a trace must disagree with the model.
+    pub contradicted_by: Option<String>,
 }
 
 /// A whole trace.
@@ -156,7 +159,7 @@ impl Trace {
         let evidence = match o.get("evidence") {
             None => None,
             Some(Value::Object(e)) => {
-                if let Some(k) = e.keys().find(|k| *k != "id" && *k != "kind") {
+                if let Some(k) = e.keys().find(|k| !["id", "kind", "contradicted_by"].contains(&k.as_str())) {
                     return Err((None, format!("unknown member `evidence.{k}`")));
                 }
                 let id = e.get("id").and_then(Value::as_str).filter(|s| !s.is_empty());
@@ -166,7 +169,8 @@ impl Trace {
                     let known: Vec<&str> = EvidenceKind::ALL.iter().map(|k| k.name()).collect();
                     (None, format!("unknown `evidence.kind` {kind:?} (known: {})", known.join(", ")))
                 })?;
-                Some(Evidence { id, kind })
+                let contradicted_by = e.get("contradicted_by").and_then(Value::as_str).map(str::to_string);
+                Some(Evidence { id, kind, contradicted_by })
             }
             Some(_) => return Err(top("`evidence` must be an object {\"id\": ..., \"kind\": ...}")),
         };
@@ -242,6 +246,9 @@ impl Trace {
         });
         if let Some(e) = &self.evidence {
             top["evidence"] = json!({ "id": e.id, "kind": e.kind.name() });
+            if let Some(c) = &e.contradicted_by {
+                top["evidence"]["contradicted_by"] = json!(c);
+            }
         }
         top
     }
@@ -290,7 +297,14 @@ mod tests {
         let with_evidence = json!({"format": FORMAT, "title": "t", "source": "s",
             "evidence": {"id": "LS:test_secret_not_found", "kind": "localstack-snapshot"}, "steps": []});
         let t = Trace::from_json(&with_evidence).unwrap();
-        assert_eq!(t.evidence, Some(Evidence { id: "LS:test_secret_not_found".into(), kind: EvidenceKind::LocalstackSnapshot }));
+        assert_eq!(
+            t.evidence,
+            Some(Evidence {
+                id: "LS:test_secret_not_found".into(),
+                kind: EvidenceKind::LocalstackSnapshot,
+                contradicted_by: None
+            })
+        );
         assert_eq!(Trace::from_json(&t.to_json()).unwrap(), t);
         let bad_kind = json!({"format": FORMAT, "evidence": {"id": "x", "kind": "hearsay"}, "steps": []});
         assert!(Trace::from_json(&bad_kind).unwrap_err().1.contains("unknown `evidence.kind`"));

@@ -111,6 +111,7 @@ fn requests(n: usize, seed: u64) -> Vec<Request> {
             55..=64 => Request::ListSecretVersionIds(ListSecretVersionIds {
                 secret_id: id,
                 include_deprecated: Some(rng.chance(50)),
+                ..Default::default()
             }),
             65..=74 => Request::UpdateSecretVersionStage(UpdateSecretVersionStage {
                 secret_id: id,

@@ -66,7 +66,10 @@ fn run(model: &Model, req: &Request, choices: &[usize]) -> (Branch, Vec<usize>) 
     let mut cx = Ctx::new(choices);
     let result: Result<Value, ApiError> = ops::dispatch(&mut next, req, &mut cx);
     let (expect, state) = match result {
-        Ok(v) => (Expect::Ok(v), next),
+        Ok(v) => {
+            stamp_change(model, &mut next, req);
+            (Expect::Ok(v), next)
+        }
         Err(e) => {
             let mut unchanged = model.clone();
             unchanged.clock += 1;
@@ -74,6 +77,18 @@ fn run(model: &Model, req: &Request, choices: &[usize]) -> (Branch, Vec<usize>) 
         }
     };
     (Branch { outcome: Outcome { expect, rules: cx.rules }, state }, cx.arity)
+}
+
+/// LastChangedDate: a request that changed the secret it names (other than the dates reads keep)
+/// stamps it with the request's time. An idempotent retry changes nothing, so it stamps nothing.
+fn stamp_change(before: &Model, after: &mut Model, req: &Request) {
+    let name = crate::state::name_of(req.secret_id()).to_string();
+    let now = after.clock;
+    if let Some(s) = after.secrets.get_mut(&name) {
+        if before.secrets.get(&name).is_none_or(|old| !old.same_content(s)) {
+            s.last_changed = now;
+        }
+    }
 }
 
 /// Every distinct outcome AWS allows for `req` in `model`, each with its next state, canonical first.

@@ -7,7 +7,7 @@
 //! [`branches`] returns every one with the state it leads to, and a [`Tracker`] follows a target
 //! through a sequence by keeping the states its observations still allow.
 //!
-//! Every behaviour is a rule in [`rules`], citing its section of `shared/spec/semantics.md` and
+//! Every behaviour is a rule in [`rules`], citing its section of `docs/spec/semantics.md` and
 //! that section's confidence. Start reading at [`labels`] (the label algebra), then `ops/`.
 
 pub mod engine;

@@ -103,12 +103,18 @@ pub struct SecretIdOnly {
     pub secret_id: String,
 }
 
-/// ListSecretVersionIds input. Pagination (`MaxResults`, `NextToken`) is not modelled: the model
-/// always answers with one page, and a trace that sets them is rejected as unknown input.
+/// ListSecretVersionIds input. With `MaxResults` the model answers one page of that many versions
+/// in creation order and a `NextToken` of its own form (`page-<offset>`) when more remain; a
+/// target's tokens are opaque, so the harness passes the target's own token on and compares
+/// `NextToken` for presence only.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct ListSecretVersionIds {
     pub secret_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub include_deprecated: Option<bool>,
 }

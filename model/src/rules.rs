@@ -1,5 +1,5 @@
 //! The rule catalogue: every behaviour the model encodes, with the section of
-//! `shared/spec/semantics.md` it comes from and that section's confidence tag. Each outcome the
+//! `docs/spec/semantics.md` it comes from and that section's confidence tag. Each outcome the
 //! model produces names the rules that decided it, so a divergence report can say which rule a
 //! target broke. A rule marked [`Confidence::Inferred`] or [`Confidence::Unknown`] encodes the
 //! documented (or most plausible) reading; to change such a rule, find its constant here and the
@@ -66,32 +66,37 @@ macro_rules! rules {
 
 rules! {
     // ---- input validation -------------------------------------------------------------------
-    /// Secret names use ASCII letters, digits and `/_+=.@-`; others get ValidationException with
-    /// the recorded text. [V] LS-SNAP `test_invalid_secret_name`.
-    NAME_PATTERN = ("input.name-pattern", "§2", Verified, "an invalid secret name is a ValidationException");
-    /// CreateSecret `Name` is 1..512 characters [S MODEL]; the server's code and text are [U]:
-    /// the model accepts InvalidParameterException or ValidationException.
-    NAME_LENGTH = ("input.name-length", "§2", Unknown, "Name is 1..512 characters");
+    /// Secret names (CreateSecret `Name`, and `SecretId` on every operation unless it is an ARN)
+    /// use ASCII letters, digits and `/_+=.@-`; others (and an empty SecretId) get
+    /// ValidationException with the recorded text, before the secret is looked up. [V] LS-SNAP
+    /// `test_invalid_secret_name` (every operation), GH terraform-provider-aws#39406.
+    NAME_PATTERN = ("input.name-pattern", "§2, §14.2", Verified, "an invalid secret name is a ValidationException, on every operation");
+    /// CreateSecret `Name` is 1..512 characters [S MODEL]: the validation layer's
+    /// ValidationException (§14.1) [I].
+    NAME_LENGTH = ("input.name-length", "§2, §14.1", Inferred, "Name is 1..512 characters");
     /// Raw requests without a ClientRequestToken are refused before the existence check; RotateSecret
     /// uses InvalidParameterException, the others InvalidRequestException. [V] M7, §13.19. The model
     /// applies it to UpdateSecret only when a new value is sent [I].
     TOKEN_REQUIRED = ("input.token-required", "§3.3 M7, §13.19", Verified, "a missing ClientRequestToken is refused first");
-    /// ClientRequestToken is 32..64 characters [S MODEL]; code and text [U] (InvalidParameterException
-    /// or ValidationException accepted).
-    TOKEN_LENGTH = ("input.token-length", "§2", Unknown, "ClientRequestToken is 32..64 characters");
+    /// ClientRequestToken is 32..64 characters [S MODEL]; the validation layer answers
+    /// ValidationException with its standard text (§14.1; code [V] for other members, text [I]).
+    TOKEN_LENGTH = ("input.token-length", "§2, §14.1", Inferred, "ClientRequestToken is 32..64 characters");
     /// SecretString and SecretBinary exclude each other [S]; the code is InvalidParameterException [I].
     VALUE_EXCLUSIVE = ("input.value-exclusive", "§5.2, §5.3", Inferred, "SecretString and SecretBinary are exclusive");
     /// PutSecretValue needs SecretString or SecretBinary [S]; code and text [U]
     /// (InvalidParameterException or InvalidRequestException accepted).
     VALUE_REQUIRED = ("input.value-required", "§5.3", Unknown, "PutSecretValue needs a value");
-    /// Values are 1..65536 characters/bytes [S MODEL]; code [U].
-    VALUE_LENGTH = ("input.value-length", "§2", Unknown, "a secret value is 1..65536 long");
-    /// Description is at most 2048 characters [S MODEL]; code [U].
-    DESCRIPTION_LENGTH = ("input.description-length", "§2", Unknown, "Description is at most 2048 characters");
-    /// VersionStages lists 1..20 labels of 1..256 characters [S MODEL]; code [U].
-    STAGES_SHAPE = ("input.stages-shape", "§1.2, §2", Unknown, "VersionStages holds 1..20 labels of 1..256 characters");
-    /// VersionId parameters are 32..64 characters [S MODEL]; code [U].
-    VERSION_ID_LENGTH = ("input.version-id-length", "§2", Unknown, "VersionId parameters are 32..64 characters");
+    /// Values are 1..65536 characters/bytes [S MODEL]; ValidationException whose text omits the
+    /// sensitive value. [V] GH kubernetes-sigs/cluster-api-provider-aws#1531 (§14.1).
+    VALUE_LENGTH = ("input.value-length", "§2, §14.1", Verified, "a secret value is 1..65536 long");
+    /// Description is at most 2048 characters [S MODEL]; ValidationException (§14.1) [I].
+    DESCRIPTION_LENGTH = ("input.description-length", "§2, §14.1", Inferred, "Description is at most 2048 characters");
+    /// VersionStages lists 1..20 labels of 1..256 characters, VersionStage 1..256 [S MODEL];
+    /// ValidationException (§14.1) [I], the text of list violations [U].
+    STAGES_SHAPE = ("input.stages-shape", "§1.2, §2, §14.1", Inferred, "VersionStages holds 1..20 labels of 1..256 characters");
+    /// VersionId parameters are 32..64 characters [S MODEL]; ValidationException with the standard
+    /// text. [V] GH terraform-provider-aws#35827 (GetSecretValue versionId, 2024).
+    VERSION_ID_LENGTH = ("input.version-id-length", "§2, §14.1", Verified, "VersionId parameters are 32..64 characters");
 
     // ---- existence and deletion -------------------------------------------------------------
     /// An unknown secret is ResourceNotFoundException M1. [V] LS-SNAP `test_secret_not_found`.
@@ -99,6 +104,10 @@ rules! {
     /// Reads and writes on a secret scheduled for deletion are InvalidRequestException [S]; the M9
     /// text is [V] for tags only and [I] for these operations, so only the code is compared.
     SECRET_DELETED = ("secret.deleted", "§8, §3.3 M9", Inferred, "a secret scheduled for deletion refuses reads and writes");
+    /// DescribeSecret always shows CreatedDate and LastChangedDate, LastAccessedDate once a value
+    /// was read, and omits members of features not used (KmsKeyId, Tags, replication). (R) LS-SNAP
+    /// `test_update_secret_description`, `test_rotate_secret_with_lambda_success`.
+    DESCRIBE_DATES = ("describe.dates", "§5.8, §13.26", Recorded, "DescribeSecret shows CreatedDate, LastChangedDate and, once read, LastAccessedDate");
     /// DescribeSecret works on a secret scheduled for deletion and shows DeletedDate. [V] LS-SNAP.
     DESCRIBE_DELETED = ("describe.deleted", "§5.8, §8", Verified, "DescribeSecret shows a deleted secret with DeletedDate");
 
@@ -200,6 +209,10 @@ rules! {
     DESCRIBE = ("describe.fields", "§5.8, §13.17", Verified, "DescribeSecret shows labelled versions and rotation settings");
     /// ListSecretVersionIds lists versions with a value; deprecated ones only with
     /// IncludeDeprecated, and then without VersionStages. [S, V] §5.9, (R) §13.10.
+    /// MaxResults is 1..100 and NextToken 1..4096 [S MODEL]; with MaxResults the versions come in
+    /// pages of that size with a NextToken while more remain; the order within pages is [U] (the
+    /// model uses creation order).
+    LIST_PAGE = ("list.pages", "§5.9, §14.1", Unknown, "ListSecretVersionIds pages by MaxResults with a NextToken");
     LIST_VERSIONS = ("list.versions", "§5.9, §13.10", Verified, "ListSecretVersionIds lists valued versions; deprecated only on request");
     /// ListSecretVersionIds on a secret scheduled for deletion is [U]: success or
     /// InvalidRequestException are both accepted. §5.9, §8.
@@ -208,8 +221,8 @@ rules! {
     // ---- RotateSecret -----------------------------------------------------------------------
     /// Both AutomaticallyAfterDays and ScheduleExpression: M13. [V]
     ROTATE_RULES_EXCLUSIVE = ("rotate.rules-exclusive", "§7.1, §3.3 M13", Verified, "AutomaticallyAfterDays and ScheduleExpression exclude each other");
-    /// AutomaticallyAfterDays is 1..1000 [S MODEL]; code InvalidParameterException [I], text [U].
-    ROTATE_DAYS_RANGE = ("rotate.days-range", "§7.1", Inferred, "AutomaticallyAfterDays is 1..1000");
+    /// AutomaticallyAfterDays is 1..1000 [S MODEL]: the validation layer's ValidationException (§14.1) [I].
+    ROTATE_DAYS_RANGE = ("rotate.days-range", "§7.1, §14.1", Inferred, "AutomaticallyAfterDays is 1..1000");
     /// ScheduleExpression is rate() or a six-field cron() with minutes 0, year `*` and at least four
     /// hours between rotations [S UG-SCHED]; rejects are InvalidParameterException [I], texts [U].
     ROTATE_SCHEDULE = ("rotate.schedule-expression", "§7.2, §7.3", Inferred, "ScheduleExpression follows the rate()/cron() grammar");
@@ -255,8 +268,9 @@ rules! {
     CANCEL_NEVER_CONFIGURED = ("cancel.never-configured", "§5.11", Unknown, "CancelRotateSecret without a rotation configuration");
 
     // ---- DeleteSecret / RestoreSecret -------------------------------------------------------
-    /// RecoveryWindowInDays is 7..30 [S]; code InvalidParameterException [I].
-    DELETE_WINDOW = ("delete.window-range", "§5.12", Inferred, "RecoveryWindowInDays is 7..30");
+    /// RecoveryWindowInDays is 7..30 [S]: InvalidParameterException with this text, checked before
+    /// the combination with ForceDeleteWithoutRecovery [V] GH getmoto/moto#6461 (re-run on AWS).
+    DELETE_WINDOW = ("delete.window-range", "§5.12, §14.3", Verified, "RecoveryWindowInDays is 7..30, checked before the combination with ForceDeleteWithoutRecovery");
     /// ForceDeleteWithoutRecovery excludes RecoveryWindowInDays [S]; code InvalidParameterException [I].
     DELETE_FORCE_AND_WINDOW = ("delete.force-excludes-window", "§5.12", Inferred, "ForceDeleteWithoutRecovery excludes RecoveryWindowInDays");
     /// DeleteSecret schedules deletion: the secret keeps its versions and labels. [S, R] §5.12, §13.20.

@@ -203,3 +203,16 @@ fn hours_of(text: &str) -> Result<Vec<u32>, ScheduleError> {
     }
     Ok(set.into_iter().collect())
 }
+
+/// The AutomaticallyAfterDays AWS computes for a `rate()` expression: N for `rate(N days)`, 1 for
+/// an hourly rate (rotating more than once a day). `None` for a cron expression or anything else.
+pub fn days_of_rate(expr: &str) -> Option<i64> {
+    let body = expr.strip_prefix("rate(")?.strip_suffix(')')?;
+    let (n, unit) = body.split_once(' ')?;
+    let n: i64 = n.parse().ok()?;
+    match unit {
+        "day" | "days" => Some(n),
+        "hour" | "hours" => Some(1),
+        _ => None,
+    }
+}

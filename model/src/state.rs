@@ -23,8 +23,10 @@ pub struct Version {
     /// `None` for the placeholder RotateSecret creates before the rotation function stores a value.
     pub value: Option<SecretValue>,
     pub labels: BTreeSet<String>,
-    /// Logical creation time (model clock, seconds).
+    /// Creation time (model clock, milliseconds since the Unix epoch).
     pub created: u64,
+    /// When GetSecretValue last returned this version, truncated to the day as AWS reports it.
+    pub last_accessed: Option<u64>,
     /// Creation order within the secret (0 = first).
     pub seq: u64,
 }
@@ -45,6 +47,11 @@ pub struct Rotation {
     pub rules: Option<RotationRules>,
     /// Whether a rotation has ever completed (LastRotatedDate present).
     pub rotated: bool,
+    /// When the last rotation completed (model clock, ms).
+    pub last_rotated: Option<u64>,
+    /// When the configuration was last saved by RotateSecret (model clock, ms): the base of
+    /// NextRotationDate until a rotation completes.
+    pub configured: Option<u64>,
 }
 
 /// One secret.
@@ -56,20 +63,49 @@ pub struct Secret {
     pub rotation: Rotation,
     /// Scheduled for deletion (DeleteSecret with a recovery window).
     pub deleted: bool,
+    /// When the deletion was scheduled and for how many days (DeletedDate, DeletionDate).
+    pub deletion: Option<(u64, u64)>,
     /// Next creation sequence number.
     pub next_seq: u64,
+    /// CreatedDate (model clock, ms).
+    pub created: u64,
+    /// LastChangedDate: the last request that changed the secret (set by the engine).
+    pub last_changed: u64,
+    /// LastAccessedDate: the day GetSecretValue last read the secret.
+    pub last_accessed: Option<u64>,
 }
 
 impl Secret {
-    pub fn new(name: &str, description: Option<String>) -> Self {
+    pub fn new(name: &str, description: Option<String>, now: u64) -> Self {
         Secret {
             name: name.to_string(),
             description,
             versions: BTreeMap::new(),
             rotation: Rotation::default(),
             deleted: false,
+            deletion: None,
             next_seq: 0,
+            created: now,
+            last_changed: now,
+            last_accessed: None,
         }
+    }
+
+    /// Whether `self` and `other` hold the same data, ignoring the dates the engine and the reads
+    /// maintain (LastChangedDate, LastAccessedDate): what "the request changed the secret" means.
+    pub fn same_content(&self, other: &Secret) -> bool {
+        let versions_equal = self.versions.len() == other.versions.len()
+            && self.versions.values().zip(other.versions.values()).all(|(a, b)| {
+                a.id == b.id && a.value == b.value && a.labels == b.labels && a.created == b.created && a.seq == b.seq
+            });
+        versions_equal
+            && self.name == other.name
+            && self.description == other.description
+            && self.rotation == other.rotation
+            && self.deleted == other.deleted
+            && self.deletion == other.deletion
+            && self.next_seq == other.next_seq
+            && self.created == other.created
     }
 
     /// The version holding `label`, if any.
@@ -148,7 +184,8 @@ impl FunctionBehaviour {
 }
 
 /// The whole model: every secret of one account and region, the known rotation functions, and a
-/// logical clock that advances one second per request.
+/// clock (milliseconds since the Unix epoch) that advances one millisecond per request and can be
+/// moved forward to the wall clock ([`Model::observe_time`]) by a caller that serves real time.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Model {
     pub secrets: BTreeMap<String, Secret>,
@@ -175,10 +212,16 @@ impl Model {
         self.functions.get(arn).copied().unwrap_or(FunctionBehaviour::NotInvocable)
     }
 
-    /// Moves the logical clock forward (for tests of time-dependent rules such as version
+    /// Moves the clock forward by `seconds` (for tests of time-dependent rules such as version
     /// garbage collection, which spares versions younger than 24 hours).
     pub fn advance_clock(&mut self, seconds: u64) {
-        self.clock += seconds;
+        self.clock += seconds * 1000;
+    }
+
+    /// Moves the clock forward to at least `epoch_millis` (never backwards), so that the dates
+    /// the model reports are real ones. The model stays pure: time is an input.
+    pub fn observe_time(&mut self, epoch_millis: u64) {
+        self.clock = self.clock.max(epoch_millis);
     }
 
     /// Looks a secret up by its `SecretId` (its name, or the logical ARN the model reports).

@@ -307,8 +307,13 @@ fn request_of(wild: bool) -> BoxedStrategy<Request> {
         Request::GetSecretValue(GetSecretValue { secret_id: id, version_id: v, version_stage: l })
     });
     let describe = secret_id(wild).prop_map(|id| Request::DescribeSecret(SecretIdOnly { secret_id: id }));
-    let list = (secret_id(wild), any::<Option<bool>>()).prop_map(|(id, d)| {
-        Request::ListSecretVersionIds(ListSecretVersionIds { secret_id: id, include_deprecated: d })
+    let list = (secret_id(wild), any::<Option<bool>>(), prop::option::weighted(0.2, 0i64..4)).prop_map(|(id, d, n)| {
+        Request::ListSecretVersionIds(ListSecretVersionIds {
+            secret_id: id,
+            include_deprecated: d,
+            max_results: n,
+            next_token: n.filter(|n| *n == 2).map(|_| "page-1".to_string()),
+        })
     });
     let rotate = (
         secret_id(wild),
@@ -468,6 +473,7 @@ fn check_listing(m: &Model) -> Result<(), TestCaseError> {
         let list = Request::ListSecretVersionIds(ListSecretVersionIds {
             secret_id: name.clone(),
             include_deprecated: Some(true),
+            ..Default::default()
         });
         let o = apply(&mut probe, &list);
         let Some(response) = o.response() else {

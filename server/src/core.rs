@@ -219,14 +219,6 @@ impl Core {
             let resolved = scope.resolve(id);
             input.insert("SecretId".into(), Value::String(resolved));
         }
-        let page = if call.op == "ListSecretVersionIds" {
-            match list::Page::take(&mut input) {
-                Ok(p) => Some(p),
-                Err(e) => return fail(e),
-            }
-        } else {
-            None
-        };
         let req = match to_request(&call.op, input) {
             Ok(r) => r,
             Err(e) => return fail(e),
@@ -268,11 +260,6 @@ impl Core {
             scope.translate(&mut value);
         }
         strip_nulls(&mut value);
-        if let Some(page) = page {
-            if let Err(e) = page.apply(&mut value, "Versions") {
-                return fail(e);
-            }
-        }
         let rotation = self.rotation_job(region, &req);
         Reply { answer: Ok(value), rotation }
     }
@@ -351,40 +338,50 @@ fn to_request(op: &str, mut input: Map<String, Value>) -> Result<Request, WireEr
     }
 }
 
-/// Moves the model's clock to at least `now_ms`.
-fn observe_time(_model: &mut Model, _now_ms: u64) {
-    // Until the model has Model::observe_time, its dates are filled in by fill_placeholders.
+/// Moves the model's clock to at least `now_ms` (the model dates everything from its clock).
+fn observe_time(model: &mut Model, now_ms: u64) {
+    model.observe_time(now_ms);
 }
 
-/// Gives a concrete value to every [`ANY`] the model leaves in a response: dates become the
-/// current time (epoch seconds), the VersionId of a test-only rotation becomes the request's
-/// token, and the ARN of a forced deletion of an unknown secret echoes the caller's ARN.
+/// Gives a concrete value to every [`ANY`] the model leaves in a response (values AWS sends but
+/// the model does not predict): a date it cannot compute (the NextRotationDate of a cron or rate
+/// schedule, a DeletedDate of unknown origin) becomes the current time (a day later for
+/// NextRotationDate), the AutomaticallyAfterDays AWS computes for a cron schedule becomes 1, the
+/// VersionId of a test-only rotation becomes the request's token, and the ARN of a forced
+/// deletion of an unknown secret echoes the caller's ARN.
 fn fill_placeholders(value: &mut Value, req: &Request, given_id: Option<&str>, now_ms: u64) {
-    let Value::Object(o) = value else {
-        return;
-    };
-    for (k, v) in o.iter_mut() {
-        if v.as_str() == Some(ANY) {
-            if k.ends_with("Date") {
-                *v = epoch_seconds(now_ms);
-            } else if k == "VersionId" {
-                if let Request::RotateSecret(i) = req {
-                    *v = i.client_request_token.clone().map(Value::String).unwrap_or(Value::Null);
+    const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+    match value {
+        Value::Object(o) => {
+            for (k, v) in o.iter_mut() {
+                if v.as_str() != Some(ANY) {
+                    fill_placeholders(v, req, given_id, now_ms);
+                    continue;
                 }
-            } else if k == "ARN" {
-                *v = match given_id {
-                    Some(id) if id.starts_with("arn:") => Value::String(id.to_string()),
-                    _ => Value::String(format!("{}{}", arn::LOGICAL_PREFIX, sm_model::state::name_of(req.secret_id()))),
+                *v = match k.as_str() {
+                    "NextRotationDate" => epoch_seconds(now_ms + DAY_MS),
+                    k if k.ends_with("Date") => epoch_seconds(now_ms),
+                    "AutomaticallyAfterDays" => Value::from(1),
+                    "VersionId" => match req {
+                        Request::RotateSecret(i) => {
+                            i.client_request_token.clone().map(Value::String).unwrap_or(Value::Null)
+                        }
+                        _ => Value::Null,
+                    },
+                    "ARN" => match given_id {
+                        Some(id) if id.starts_with("arn:") => Value::String(id.to_string()),
+                        _ => Value::String(format!(
+                            "{}{}",
+                            arn::LOGICAL_PREFIX,
+                            sm_model::state::name_of(req.secret_id())
+                        )),
+                    },
+                    _ => Value::Null,
                 };
             }
-        } else {
-            fill_placeholders(v, req, given_id, now_ms);
         }
-    }
-    if let Some(Value::Array(items)) = o.get_mut("Versions") {
-        for item in items {
-            fill_placeholders(item, req, given_id, now_ms);
-        }
+        Value::Array(items) => items.iter_mut().for_each(|v| fill_placeholders(v, req, given_id, now_ms)),
+        _ => {}
     }
 }
 

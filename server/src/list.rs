@@ -2,7 +2,7 @@
 //! `tag-value`, `primary-region`, `owning-service`, `all`, each value optionally negated with
 //! `!`), `IncludePlannedDeletion`, `SortBy`/`SortOrder`, and `MaxResults`/`NextToken` pagination.
 //! Each entry is the model's own DescribeSecret answer for the secret, in SecretListEntry's
-//! member names. [`Page`] also paginates ListSecretVersionIds, which the model answers in one page.
+//! member names.
 
 use crate::arn::Scope;
 use crate::core::{epoch_seconds, strip_nulls, RegionState};
@@ -71,28 +71,6 @@ impl Page {
             _ => 0,
         };
         Ok(Page { size, offset })
-    }
-
-    /// Cuts the array member `key` of `response` to this page and sets `NextToken` when more
-    /// remain.
-    pub fn apply(&self, response: &mut Value, key: &str) -> Result<(), WireError> {
-        let Value::Object(o) = response else {
-            return Ok(());
-        };
-        let Some(Value::Array(items)) = o.get_mut(key) else {
-            return Ok(());
-        };
-        if self.offset > items.len() {
-            return Err(invalid_token());
-        }
-        let all = std::mem::take(items);
-        let end = self.size.map_or(all.len(), |s| (self.offset + s).min(all.len()));
-        let more = end < all.len();
-        *items = all.into_iter().skip(self.offset).take(end - self.offset).collect();
-        if more {
-            o.insert("NextToken".into(), Value::String(encode_token(end)));
-        }
-        Ok(())
     }
 }
 
@@ -243,16 +221,5 @@ mod tests {
     fn tokens_round_trip_and_garbage_is_refused() {
         assert_eq!(decode_token(&encode_token(42)), Some(42));
         assert_eq!(decode_token("nonsense"), None);
-    }
-
-    #[test]
-    fn pages_cut_and_continue() {
-        let mut v = serde_json::json!({"Versions": [1, 2, 3]});
-        Page { size: Some(2), offset: 0 }.apply(&mut v, "Versions").unwrap();
-        assert_eq!(v["Versions"], serde_json::json!([1, 2]));
-        let next = decode_token(v["NextToken"].as_str().unwrap()).unwrap();
-        let mut w = serde_json::json!({"Versions": [1, 2, 3]});
-        Page { size: Some(2), offset: next }.apply(&mut w, "Versions").unwrap();
-        assert_eq!(w, serde_json::json!({"Versions": [3]}));
     }
 }

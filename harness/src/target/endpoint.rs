@@ -82,6 +82,8 @@ pub struct EndpointTarget {
     endpoint_url: Option<String>,
     functions: BTreeMap<String, FunctionBehaviour>,
     rotation_settle: Option<Duration>,
+    /// The last NextToken the target gave per SecretId (ListSecretVersionIds pages).
+    page_tokens: std::sync::Arc<std::sync::Mutex<BTreeMap<String, String>>>,
 }
 
 /// How often DescribeSecret is polled while a rotation settles.
@@ -146,6 +148,7 @@ impl EndpointTarget {
             endpoint_url: config.endpoint_url,
             functions: config.functions,
             rotation_settle: config.rotation_settle,
+            page_tokens: Default::default(),
         })
     }
 
@@ -282,9 +285,41 @@ impl EndpointTarget {
         }
     }
 
-    /// ListSecretVersionIds, following `NextToken` so that the answer holds every version (the
-    /// model answers with one page).
+    /// ListSecretVersionIds. With MaxResults or NextToken the request goes out as it is, one page,
+    /// and the answer shows the target's NextToken; a NextToken in the model's form (`page-N`)
+    /// is replaced by the last token this target gave for the secret. Without either, every page
+    /// is followed so that the answer holds every version (the model then answers all of them).
     async fn list_versions(&self, input: &sm_model::request::ListSecretVersionIds) -> Observed {
+        if input.max_results.is_some() || input.next_token.is_some() {
+            let token = match input.next_token.as_deref() {
+                Some(t) if t.starts_with("page-") => {
+                    self.page_tokens.lock().ok().and_then(|m| m.get(&input.secret_id).cloned()).or(Some(t.to_string()))
+                }
+                other => other.map(str::to_string),
+            };
+            let result = self
+                .client
+                .list_secret_version_ids()
+                .secret_id(&input.secret_id)
+                .set_include_deprecated(input.include_deprecated)
+                .set_max_results(input.max_results.map(|n| n.clamp(i32::MIN as i64, i32::MAX as i64) as i32))
+                .set_next_token(token)
+                .send()
+                .await;
+            return match result {
+                Ok(page) => {
+                    if let (Some(t), Ok(mut m)) = (page.next_token.clone(), self.page_tokens.lock()) {
+                        m.insert(input.secret_id.clone(), t);
+                    }
+                    let mut v = convert::list_secret_version_ids(std::slice::from_ref(&page));
+                    if let (Some(t), Value::Object(o)) = (page.next_token.clone(), &mut v) {
+                        o.insert("NextToken".into(), Value::String(t));
+                    }
+                    Observed::Ok(v)
+                }
+                Err(e) => classify(&e),
+            };
+        }
         let mut pages = Vec::new();
         let mut next_token: Option<String> = None;
         loop {
@@ -948,6 +983,7 @@ mod tests {
         let list = Request::ListSecretVersionIds(input::ListSecretVersionIds {
             secret_id: "s".into(),
             include_deprecated: Some(true),
+            ..Default::default()
         });
         assert_eq!(
             t.send(&list).await,

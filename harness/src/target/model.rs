@@ -66,6 +66,8 @@ fn concrete(v: Value, key: &str, request: &Request) -> Value {
         Value::Array(a) => Value::Array(a.into_iter().map(|x| concrete(x, key, request)).collect()),
         Value::String(s) if s == ANY => match key {
             "ARN" => Value::String(logical_arn(request.secret_id())),
+            // A computed value the model does not predict (cron schedules): some whole number.
+            "AutomaticallyAfterDays" => serde_json::json!(1),
             "VersionId" => match request {
                 Request::RotateSecret(r) => Value::String(r.client_request_token.clone().unwrap_or_default()),
                 _ => Value::String(String::new()),

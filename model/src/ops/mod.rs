@@ -19,6 +19,8 @@ pub use rotate::{finish_external_rotation, rotation_value};
 
 /// Runs one request.
 pub fn dispatch(m: &mut Model, req: &Request, cx: &mut Ctx) -> Result<Value, ApiError> {
+    crate::validate::constraints(req, cx)?;
+    crate::validate::secret_id(req, cx)?;
     match req {
         Request::CreateSecret(i) => write::create_secret(m, i, cx),
         Request::PutSecretValue(i) => write::put_secret_value(m, i, cx),
@@ -32,6 +34,15 @@ pub fn dispatch(m: &mut Model, req: &Request, cx: &mut Ctx) -> Result<Value, Api
         Request::DeleteSecret(i) => delete::delete_secret(m, i, cx),
         Request::RestoreSecret(i) => delete::restore_secret(m, i, cx),
     }
+}
+
+/// Milliseconds in a day.
+pub(crate) const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// A date as AWS's JSON protocol sends it: epoch seconds (with milliseconds). The harness
+/// compares dates for presence and order, never for value.
+pub(crate) fn date(ms: u64) -> Value {
+    serde_json::Number::from_f64(ms as f64 / 1000.0).map(Value::Number).unwrap_or(Value::Null)
 }
 
 /// M1, ResourceNotFoundException for an unknown secret.

@@ -1,13 +1,12 @@
 //! GetSecretValue, DescribeSecret and ListSecretVersionIds: the reads (semantics.md §5.6, §5.8,
 //! §5.9). Reads change nothing the model tracks (LastAccessedDate is a date the model ignores).
 
-use super::{base, existing, labels_json, live};
+use super::{base, date, existing, labels_json, live, DAY_MS};
 use crate::engine::Ctx;
 use crate::outcome::{ApiError, ANY};
 use crate::request::{GetSecretValue, ListSecretVersionIds, SecretIdOnly};
 use crate::rules;
-use crate::state::{Model, SecretValue, AWSCURRENT};
-use crate::validate;
+use crate::state::{Model, Secret, SecretValue, AWSCURRENT};
 use serde_json::{Map, Value};
 
 fn no_stage(label: &str, cx: &mut Ctx) -> ApiError {
@@ -26,13 +25,19 @@ fn no_version(id: &str, cx: &mut Ctx) -> ApiError {
     )
 }
 
+/// GetSecretValue read `version_id` at `clock`: LastAccessedDate of the version and of the
+/// secret, truncated to the day as AWS reports it (§5.8, recorded in LS-SNAP
+/// `test_rotate_secret_with_lambda_success`).
+pub(crate) fn mark_accessed(secret: &mut Secret, version_id: &str, clock: u64) {
+    let day = clock - clock % DAY_MS;
+    secret.last_accessed = Some(day);
+    if let Some(v) = secret.versions.get_mut(version_id) {
+        v.last_accessed = Some(day);
+    }
+}
+
 /// GetSecretValue.
 pub fn get_secret_value(m: &mut Model, i: &GetSecretValue, cx: &mut Ctx) -> Result<Value, ApiError> {
-    // VersionId is 32..64 and VersionStage 1..256 characters (§2), checked before any look-up.
-    validate::version_id(i.version_id.as_ref(), cx)?;
-    if let Some(stage) = &i.version_stage {
-        validate::label(stage, cx)?;
-    }
     let secret = live(m, &i.secret_id, cx)?;
     let version = match (i.version_id.as_deref(), i.version_stage.as_deref()) {
         (Some(id), stage) => {
@@ -79,6 +84,10 @@ pub fn get_secret_value(m: &mut Model, i: &GetSecretValue, cx: &mut Ctx) -> Resu
         }
     };
     cx.cite(&rules::GET_DEFAULT_CURRENT);
+    let version = version.clone();
+    let clock = m.clock;
+    let secret = live(m, &i.secret_id, cx)?;
+    mark_accessed(secret, &version.id, clock);
     let mut o = base(&secret.name);
     o.insert("VersionId".into(), Value::String(version.id.clone()));
     match version.value.as_ref().expect("versions without a value were refused above") {
@@ -97,8 +106,23 @@ pub fn get_secret_value(m: &mut Model, i: &GetSecretValue, cx: &mut Ctx) -> Resu
     } else {
         o.insert("VersionStages".into(), labels_json(&version.labels));
     }
-    o.insert("CreatedDate".into(), Value::String(ANY.into()));
+    o.insert("CreatedDate".into(), date(version.created));
     Ok(Value::Object(o))
+}
+
+/// RotationRules as DescribeSecret shows them: what the caller set, plus, for a ScheduleExpression,
+/// the AutomaticallyAfterDays the service computes from it: N for `rate(N days)`, 1 for an hourly
+/// rate (GH terraform-provider-aws#31915: `rate(10 hours)` shows 1; API Reference
+/// RotationRulesType: "calculated from the rotation schedule"). For a cron expression AWS's own
+/// examples disagree on the value (14 and 2 for the same expression), so only presence is asserted.
+fn rules_shown(r: &crate::request::RotationRules) -> Value {
+    let mut v = serde_json::to_value(r).expect("rules serialise");
+    if let (Some(expr), None) = (&r.schedule_expression, r.automatically_after_days) {
+        let computed =
+            crate::schedule::days_of_rate(expr).map(Value::from).unwrap_or_else(|| Value::String(ANY.into()));
+        v["AutomaticallyAfterDays"] = computed;
+    }
+    v
 }
 
 /// DescribeSecret.
@@ -107,7 +131,17 @@ pub fn describe_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<
     cx.cite(&rules::DESCRIBE);
     let mut o = base(&secret.name);
     let opt_str = |v: &Option<String>| v.clone().map(Value::String).unwrap_or(Value::Null);
+    let opt_date = |v: Option<u64>| v.map(date).unwrap_or(Value::Null);
     o.insert("Description".into(), opt_str(&secret.description));
+    cx.cite(&rules::DESCRIBE_DATES);
+    o.insert("CreatedDate".into(), date(secret.created));
+    o.insert("LastChangedDate".into(), date(secret.last_changed));
+    o.insert("LastAccessedDate".into(), opt_date(secret.last_accessed));
+    // Members for features the model leaves out (customer keys, replication, managed secrets,
+    // tags): AWS omits them for a secret created without them (LS-SNAP, every Describe).
+    for absent in ["KmsKeyId", "OwningService", "PrimaryRegion", "ReplicationStatus", "Tags"] {
+        o.insert(absent.into(), Value::Null);
+    }
     let rot = &secret.rotation;
     o.insert("RotationEnabled".into(), rot.enabled.map(Value::Bool).unwrap_or(Value::Null));
     o.insert("RotationLambdaARN".into(), opt_str(&rot.lambda_arn));
@@ -115,7 +149,7 @@ pub fn describe_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<
         Some(r) => {
             // AWS may add a computed AutomaticallyAfterDays next to a ScheduleExpression (§5.8),
             // so only the members the caller set are asserted (a subset match).
-            o.insert("RotationRules".into(), serde_json::to_value(r).expect("rules serialise"));
+            o.insert("RotationRules".into(), rules_shown(r));
         }
         None => {
             o.insert("RotationRules".into(), Value::Null);
@@ -128,12 +162,22 @@ pub fn describe_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<
             o.insert("LastRotatedDate".into(), Value::Null);
         }
         (true, Some(true)) => {
-            o.insert("LastRotatedDate".into(), Value::String(ANY.into()));
+            o.insert("LastRotatedDate".into(), opt_date(rot.last_rotated));
         }
         _ => {}
     }
     if rot.enabled != Some(true) {
         o.insert("NextRotationDate".into(), Value::Null);
+    } else if let Some(r) = &rot.rules {
+        // Rotation is enabled with a schedule: AWS shows when it next rotates (LS-SNAP
+        // `test_rotate_secret_with_lambda_success`). For a days interval the model computes it from
+        // the last rotation (or the configuration); a cron or rate expression only asserts presence.
+        let base = rot.last_rotated.or(rot.configured);
+        let next = match (r.automatically_after_days, base) {
+            (Some(days), Some(b)) if r.schedule_expression.is_none() => date(b + days.max(0) as u64 * DAY_MS),
+            _ => Value::String(ANY.into()),
+        };
+        o.insert("NextRotationDate".into(), next);
     }
     let mut map = Map::new();
     for v in secret.versions.values().filter(|v| !v.is_deprecated()) {
@@ -142,7 +186,8 @@ pub fn describe_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<
     o.insert("VersionIdsToStages".into(), if map.is_empty() { Value::Null } else { Value::Object(map) });
     if secret.deleted {
         cx.cite(&rules::DESCRIBE_DELETED);
-        o.insert("DeletedDate".into(), Value::String(ANY.into()));
+        let when = secret.deletion.map(|(at, days)| date(at + days * DAY_MS));
+        o.insert("DeletedDate".into(), when.unwrap_or_else(|| Value::String(ANY.into())));
     } else {
         o.insert("DeletedDate".into(), Value::Null);
     }
@@ -163,24 +208,46 @@ pub fn list_secret_version_ids(m: &mut Model, i: &ListSecretVersionIds, cx: &mut
     }
     cx.cite(&rules::LIST_VERSIONS);
     let include_deprecated = i.include_deprecated.unwrap_or(false);
-    let mut versions = Vec::new();
-    let mut listed: Vec<_> = secret.versions.values().filter(|v| v.value.is_some()).collect();
+    let mut listed: Vec<_> =
+        secret.versions.values().filter(|v| v.value.is_some() && (include_deprecated || !v.is_deprecated())).collect();
     listed.sort_by_key(|v| v.seq);
-    for v in listed {
+    let offset = match i.next_token.as_deref() {
+        None => 0,
+        Some(t) => match t.strip_prefix("page-").and_then(|n| n.parse::<usize>().ok()) {
+            Some(n) if n <= listed.len() => n,
+            _ => {
+                return cx.fail_any(
+                    &rules::LIST_PAGE,
+                    &["InvalidParameterException", "ValidationException"],
+                    "The NextToken value is not valid.",
+                )
+            }
+        },
+    };
+    let page = i.max_results.map(|n| n.max(1) as usize).unwrap_or(usize::MAX);
+    if i.max_results.is_some() || i.next_token.is_some() {
+        cx.cite(&rules::LIST_PAGE);
+    }
+    let end = offset.saturating_add(page).min(listed.len());
+    let mut versions = Vec::new();
+    for v in &listed[offset..end] {
         let mut e = Map::new();
         e.insert("VersionId".into(), Value::String(v.id.clone()));
         if v.is_deprecated() {
-            if !include_deprecated {
-                continue;
-            }
             e.insert("VersionStages".into(), Value::Null);
         } else {
             e.insert("VersionStages".into(), labels_json(&v.labels));
         }
-        e.insert("CreatedDate".into(), Value::String(ANY.into()));
+        e.insert("CreatedDate".into(), date(v.created));
+        // Every version lists the key that encrypts it; the default key is named like this
+        // (LS-SNAP `test_deprecated_secret_version_stage`). LastAccessedDate only once read.
+        e.insert("KmsKeyIds".into(), serde_json::json!(["DefaultEncryptionKey"]));
+        e.insert("LastAccessedDate".into(), v.last_accessed.map(date).unwrap_or(Value::Null));
         versions.push(Value::Object(e));
     }
     let mut o = base(&secret.name);
     o.insert("Versions".into(), Value::Array(versions));
+    let next = if end < listed.len() { Value::String(format!("page-{end}")) } else { Value::Null };
+    o.insert("NextToken".into(), next);
     Ok(Value::Object(o))
 }

@@ -36,13 +36,6 @@ pub fn rotate_secret(m: &mut Model, i: &RotateSecret, cx: &mut Ctx) -> Result<Va
             return cx.fail(e.rule, error);
         }
     }
-    if i.rotation_lambda_arn.as_ref().is_some_and(|a| a.chars().count() > 2048) {
-        return cx.fail_any(
-            &rules::ROTATE_NOT_INVOCABLE,
-            &["InvalidParameterException", "ValidationException"],
-            "RotationLambdaARN must be at most 2048 characters long.",
-        );
-    }
     let clock = m.clock;
     let functions = m.functions.clone();
     let secret = live(m, &i.secret_id, cx)?;
@@ -59,7 +52,10 @@ pub fn rotate_secret(m: &mut Model, i: &RotateSecret, cx: &mut Ctx) -> Result<Va
         }
     };
     let behaviour = functions.get(&lambda).copied().unwrap_or(FunctionBehaviour::NotInvocable);
-    let stalled = labels::is_stalled(secret);
+    // With no AWSCURRENT at all (a secret created without a value), AWS was recorded accepting a
+    // new rotation over a leftover AWSPENDING (GH terraform-provider-aws#41088); the documented
+    // refusal is still allowed there.
+    let stalled = labels::is_stalled(secret) && (secret.holder(AWSCURRENT).is_some() || cx.choose(2) == 1);
     let not_invocable = behaviour == FunctionBehaviour::NotInvocable;
     // Which of the two refusals AWS checks first is unknown: when both apply, both are accepted.
     let refuse_stalled = stalled && (!not_invocable || cx.choose(2) == 0);
@@ -90,7 +86,7 @@ pub fn rotate_secret(m: &mut Model, i: &RotateSecret, cx: &mut Ctx) -> Result<Va
         );
     }
     cx.cite(&rules::ROTATE_SAVES_CONFIG);
-    save_config(secret, i.rotation_lambda_arn.as_ref(), i.rotation_rules.as_ref());
+    save_config(secret, i.rotation_lambda_arn.as_ref(), i.rotation_rules.as_ref(), clock);
     let mut o = base(&secret.name);
     if i.rotate_immediately.unwrap_or(true) {
         rotate_now(secret, token, behaviour, clock, cx)?;
@@ -104,7 +100,8 @@ pub fn rotate_secret(m: &mut Model, i: &RotateSecret, cx: &mut Ctx) -> Result<Va
     Ok(Value::Object(o))
 }
 
-fn save_config(secret: &mut Secret, lambda: Option<&String>, rules_in: Option<&RotationRules>) {
+fn save_config(secret: &mut Secret, lambda: Option<&String>, rules_in: Option<&RotationRules>, clock: u64) {
+    secret.rotation.configured = Some(clock);
     if let Some(l) = lambda {
         secret.rotation.lambda_arn = Some(l.clone());
     }
@@ -129,7 +126,14 @@ fn rotate_now(
     secret.next_seq += 1;
     secret.versions.insert(
         token.to_string(),
-        Version { id: token.to_string(), value: None, labels: Default::default(), created: clock, seq },
+        Version {
+            id: token.to_string(),
+            value: None,
+            labels: Default::default(),
+            created: clock,
+            last_accessed: None,
+            seq,
+        },
     );
     labels::attach(secret, AWSPENDING, token, cx);
     // The placeholder's AWSPENDING counts towards the 20-label quota even if the function fails.
@@ -147,6 +151,8 @@ fn rotate_now(
         cx.cite(&rules::ROTATE_FAILURE);
         return Ok(());
     }
+    // The template's createSecret reads AWSCURRENT with GetSecretValue: LastAccessedDate.
+    super::read::mark_accessed(secret, current.as_deref().unwrap_or_default(), clock);
     let pending = [AWSPENDING.to_string()];
     store_value(secret, token, SecretValue::String(rotation_value(token)), Some(&pending), clock, cx)?;
     // R3 setSecret and R4 testSecret change nothing in Secrets Manager.
@@ -163,6 +169,7 @@ fn rotate_now(
         labels::remove(secret, AWSPENDING, token);
     }
     secret.rotation.rotated = true;
+    secret.rotation.last_rotated = Some(clock);
     Ok(())
 }
 
@@ -172,6 +179,7 @@ fn rotate_now(
 /// Returns whether it did (a function that reported success without moving AWSCURRENT leaves the
 /// secret as it is: AWSPENDING stalled).
 pub fn finish_external_rotation(m: &mut Model, name: &str, token: &str) -> bool {
+    let now = m.clock;
     let Some(secret) = m.secrets.get_mut(name) else {
         return false;
     };
@@ -180,6 +188,8 @@ pub fn finish_external_rotation(m: &mut Model, name: &str, token: &str) -> bool 
     }
     labels::remove(secret, AWSPENDING, token);
     secret.rotation.rotated = true;
+    secret.rotation.last_rotated = Some(now);
+    secret.last_changed = now;
     true
 }
 
@@ -201,7 +211,14 @@ fn test_rotation(secret: &mut Secret, token: &str, clock: u64, cx: &mut Ctx) {
     secret.next_seq += 1;
     secret.versions.insert(
         token.to_string(),
-        Version { id: token.to_string(), value: Some(value), labels: Default::default(), created: clock, seq },
+        Version {
+            id: token.to_string(),
+            value: Some(value),
+            labels: Default::default(),
+            created: clock,
+            last_accessed: None,
+            seq,
+        },
     );
 }
 

@@ -7,7 +7,6 @@ use crate::outcome::ApiError;
 use crate::request::UpdateSecretVersionStage;
 use crate::rules;
 use crate::state::{Model, AWSCURRENT};
-use crate::validate;
 use serde_json::Value;
 
 fn mismatch(label: &str, cx: &mut Ctx) -> Result<Value, ApiError> {
@@ -28,9 +27,6 @@ pub fn update_secret_version_stage(
     i: &UpdateSecretVersionStage,
     cx: &mut Ctx,
 ) -> Result<Value, ApiError> {
-    validate::label(&i.version_stage, cx)?;
-    validate::version_id(i.remove_from_version_id.as_ref(), cx)?;
-    validate::version_id(i.move_to_version_id.as_ref(), cx)?;
     let secret = live(m, &i.secret_id, cx)?;
     let label = i.version_stage.as_str();
     let holder = secret.holder(label).map(str::to_string);
