@@ -1,4 +1,4 @@
-//! The service model (botocore's `secretsmanager` service-2.json, embedded from `data/`) and the
+//! The service model (botocore's `secretsmanager` service-2.json, embedded from `docs/spec/`) and the
 //! checks AWS's front end makes on an input before the operation runs:
 //!
 //! - a member of the wrong JSON type is a `SerializationException`;
@@ -15,7 +15,7 @@ use crate::wire::WireError;
 use serde_json::{Map, Value};
 use std::sync::OnceLock;
 
-const SERVICE_JSON: &str = include_str!("../data/service-2.json");
+const SERVICE_JSON: &str = include_str!("../../docs/spec/botocore-secretsmanager-service-2.json");
 
 /// Whether to check `min`/`max` of strings, lists and numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
