@@ -42,6 +42,9 @@ enum Command {
     /// Draft catalogue entries from a run's reproductions (a maintainer's tool).
     #[command(hide = true)]
     DraftEntries(cli::draft::DraftArgs),
+    /// Serve the reference model as a Secrets Manager endpoint (awsJson1.1) that runs rotation
+    /// functions. Any credentials are accepted.
+    Serve(sm_server::cli::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
                     Command::Replay(a) => cli::replay::cmd_replay(a).await,
                     Command::Setup(a) => cli::setup::cmd_setup(a).await,
                     Command::DraftEntries(a) => cli::draft::cmd_draft(a).await,
+                    Command::Serve(a) => Ok(sm_server::cli::run(a).await),
                     Command::Matrix(a) => cli::matrix::cmd_matrix_run(a).await,
                     Command::Repro(a) => cli::repro::cmd_repro(a),
                     Command::Evidence(a) => cli::evidence::cmd_evidence(a),

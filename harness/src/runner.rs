@@ -276,9 +276,12 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
                 let read = is_read(&request);
                 steps.push(StepRecord { request, expected: Some(expected), observed });
                 divergences.push(Divergence { step: i, mismatch, allowed });
-                // A read changes nothing the model tracks, so the sequence can go on after a
-                // divergent read; after a divergent write the model no longer knows the state.
-                if !read {
+                // A read changes only what it stamps (LastAccessedDate), so the sequence can go on
+                // after a divergent read, keeping both the stamped and the unstamped state; after
+                // a divergent write the model no longer knows the state.
+                if read {
+                    tracker.observe_unknown(&steps.last().expect("just pushed").request);
+                } else {
                     end = End::Diverged;
                     break;
                 }

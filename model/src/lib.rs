@@ -23,7 +23,7 @@ pub mod tracker;
 mod validate;
 
 pub use engine::{apply, branches, Branch, Ctx};
-pub use ops::rotation_value;
+pub use ops::{finish_external_rotation, rotation_value};
 pub use outcome::{ApiError, Expect, Outcome, ANY};
 pub use request::{Blob, Request, RequestError};
 pub use state::{FunctionBehaviour, Model, Secret, SecretValue, Step, Version, AWSCURRENT, AWSPENDING, AWSPREVIOUS};

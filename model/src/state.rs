@@ -130,6 +130,13 @@ pub enum FunctionBehaviour {
     FailAt(Step),
     /// Secrets Manager cannot invoke it (missing function or no resource policy).
     NotInvocable,
+    /// The function runs outside the model (`smconform serve` invokes a real function over the
+    /// Lambda invoke API). RotateSecret does only the service's half, R0-R1 of semantics.md §6:
+    /// it validates, saves the configuration and creates the empty AWSPENDING version, and the
+    /// function's steps then reach the model as ordinary requests; the service's clean-up after
+    /// a successful finishSecret (R6) is [`crate::finish_external_rotation`]. Not part of the
+    /// trace format (a trace cannot say what an outside function does).
+    External,
 }
 
 /// The four steps of a Lambda rotation function.
@@ -160,6 +167,7 @@ impl FunctionBehaviour {
             FunctionBehaviour::Complete => "complete".into(),
             FunctionBehaviour::FailAt(s) => format!("fail-at-{}", s.name()),
             FunctionBehaviour::NotInvocable => "not-invocable".into(),
+            FunctionBehaviour::External => "external".into(),
         }
     }
     /// Parses a trace-format name.

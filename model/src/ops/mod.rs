@@ -15,7 +15,7 @@ use crate::rules;
 use crate::state::{logical_arn, name_of, Model, Secret};
 use serde_json::{Map, Value};
 
-pub use rotate::rotation_value;
+pub use rotate::{finish_external_rotation, rotation_value};
 
 /// Runs one request.
 pub fn dispatch(m: &mut Model, req: &Request, cx: &mut Ctx) -> Result<Value, ApiError> {

@@ -138,6 +138,10 @@ fn rotate_now(
     labels::attach(secret, AWSPENDING, token, cx);
     // The placeholder's AWSPENDING counts towards the 20-label quota even if the function fails.
     labels::check_limit(secret, cx)?;
+    if behaviour == FunctionBehaviour::External {
+        // The function runs outside the model; its steps arrive as ordinary requests.
+        return Ok(());
+    }
     let fails_at = |step: Step| behaviour == FunctionBehaviour::FailAt(step);
     cx.cite(&rules::ROTATE_STEPS);
     // R2 createSecret: the template reads AWSCURRENT first, so a secret without one fails here.
@@ -167,6 +171,26 @@ fn rotate_now(
     secret.rotation.rotated = true;
     secret.rotation.last_rotated = Some(clock);
     Ok(())
+}
+
+/// R6 for a rotation run by an [`FunctionBehaviour::External`] function, called by whoever ran
+/// its four steps once finishSecret succeeded: when version `token` of secret `name` holds
+/// AWSCURRENT, the service removes AWSPENDING from it and records that a rotation completed.
+/// Returns whether it did (a function that reported success without moving AWSCURRENT leaves the
+/// secret as it is: AWSPENDING stalled).
+pub fn finish_external_rotation(m: &mut Model, name: &str, token: &str) -> bool {
+    let now = m.clock;
+    let Some(secret) = m.secrets.get_mut(name) else {
+        return false;
+    };
+    if secret.holder(AWSCURRENT) != Some(token) {
+        return false;
+    }
+    labels::remove(secret, AWSPENDING, token);
+    secret.rotation.rotated = true;
+    secret.rotation.last_rotated = Some(now);
+    secret.last_changed = now;
+    true
 }
 
 /// RotateImmediately=false: testSecret runs on a temporary AWSPENDING copy of the current value,
