@@ -196,8 +196,8 @@ fn date_order(want: &Value, got: &Value) -> Result<(), Mismatch> {
 }
 
 fn collect_dates(path: &str, want: &Value, got: &Value, out: &mut Vec<(String, f64, f64)>) {
-    match (want, got) {
-        (Value::Object(w), Value::Object(g)) => {
+    if let (Value::Object(w), Value::Object(g)) = (want, got) {
+        {
             for (k, wv) in w {
                 let Some(gv) = g.get(k) else { continue };
                 let p = join(path, k);
@@ -220,7 +220,6 @@ fn collect_dates(path: &str, want: &Value, got: &Value, out: &mut Vec<(String, f
                 }
             }
         }
-        _ => {}
     }
 }
 
