@@ -89,15 +89,20 @@ impl Target for ManagedTarget {
         Box::pin(async move {
             let spec = self.spec();
             for (arn, behaviour) in functions {
-                if *behaviour == FunctionBehaviour::NotInvocable || self.is_provided(arn) {
+                if *behaviour == FunctionBehaviour::NotInvocable {
                     continue;
                 }
+                // Checked before the ARN is looked up: an ARN provided with one behaviour cannot
+                // be declared with another.
                 if !spec.behaviours.contains(behaviour) {
                     return Err(TargetError::Other(format!(
                         "{} cannot express the rotation-function behaviour {} (of {arn})",
                         spec.label(),
                         behaviour.name()
                     )));
+                }
+                if self.is_provided(arn) {
+                    continue;
                 }
                 spec.hooks.provide_function(Function { server: &self.server, arn, behaviour: *behaviour }).await?;
                 if let Ok(mut provided) = self.provided.lock() {
