@@ -1,59 +1,50 @@
-//! The divergence catalogues (moto, LocalStack) as a regression suite. Every entry is replayed
-//! against the model (it must conform: the entry's expectations are AWS's) and against its pinned
-//! emulator (it must still diverge exactly as recorded; when it stops, the test says the entry was
-//! fixed upstream). A full run against each emulator with its catalogue as baseline finds nothing
-//! new and meets every entry, so removing any entry makes that run fail; one removal is checked
-//! through the CLI. The parity matrix generated from the catalogues must be up to date.
+//! The divergence catalogues (one per managed emulator of the registry) as a regression suite.
+//! Every entry is replayed against the model (it must conform: the entry's expectations are AWS's)
+//! and against its pinned emulator (it must still diverge exactly as recorded; when it stops, the
+//! test says the entry was fixed upstream). A full run against each emulator with its catalogue as
+//! baseline finds nothing new and meets every entry, so removing any entry makes that run fail; one
+//! removal is checked through the CLI. The parity matrix generated from the catalogues must be up
+//! to date.
+//!
+//! Each emulator is started once for this whole binary (a shared instance) and every entry and
+//! run uses a name prefix of its own, so the tests share it safely and in parallel.
 
 use rstest::rstest;
 use sm_harness::baseline::{classify, replay_entry, Replayed};
 use sm_harness::catalogue::{load_entry, Catalogue};
 use sm_harness::runner::{replay, run, RunConfig, Session};
-use sm_harness::target::localstack::{LocalStackOptions, LocalStackTarget};
+use sm_harness::target::emulator::shared::{shared, Shared};
+use sm_harness::target::emulator::EmulatorSpec;
 use sm_harness::target::model::ModelTarget;
-use sm_harness::target::moto::{MotoOptions, MotoTarget};
-use sm_harness::target::Target;
+use sm_harness::target::registry;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
-}
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-#[rstest]
-fn entry_conforms_on_the_model_and_still_diverges_on_moto(#[files("fixtures/divergences/moto/*.json")] path: PathBuf) {
-    check_entry(&path, "moto");
+/// The shared instance of an emulator (started once for this whole test binary).
+fn instance(spec: &'static EmulatorSpec) -> &'static Shared {
+    shared(spec).unwrap_or_else(|e| panic!("{} does not start: {e}", spec.label()))
 }
 
+/// Every entry of every catalogue (`fixtures/divergences/<emulator>/`), against the emulator its
+/// `target` names.
 #[rstest]
-fn entry_conforms_on_the_model_and_still_diverges_on_localstack(
-    #[files("fixtures/divergences/localstack/*.json")] path: PathBuf,
+fn entry_conforms_on_the_model_and_still_diverges_on_its_emulator(
+    #[files("fixtures/divergences/*/*.json")] path: PathBuf,
 ) {
-    check_entry(&path, "localstack");
-}
-
-/// Starts the catalogued target by name.
-async fn start(target: &str) -> Box<dyn Target> {
-    match target {
-        "moto" => Box::new(MotoTarget::start(MotoOptions::default()).await.expect("moto starts")),
-        "localstack" => {
-            Box::new(LocalStackTarget::start(LocalStackOptions::default()).await.expect("LocalStack starts"))
-        }
-        other => panic!("no catalogued target {other}"),
-    }
-}
-
-fn check_entry(path: &Path, target: &str) {
-    let entry = load_entry(path).expect("a valid catalogue entry");
-    assert_eq!(entry.target, target);
+    let entry = load_entry(&path).expect("a valid catalogue entry");
+    let folder = path.parent().and_then(Path::file_name).and_then(|s| s.to_str());
+    assert_eq!(folder, Some(entry.target.as_str()), "an entry lies in its target's folder");
     assert_eq!(path.file_stem().and_then(|s| s.to_str()), Some(entry.id.as_str()), "file name = id");
-    runtime().block_on(async {
-        let session = Session::new("smconform-test-");
+    let spec =
+        registry::managed(&entry.target).unwrap_or_else(|| panic!("{}: no managed target {}", entry.id, entry.target));
+    let emulator = instance(spec);
+    // Entries share the emulator: each replays under a name prefix of its own.
+    let session = Session::new(format!("smct-{}-", entry.id));
+    emulator.block_on(async {
         let model = replay(&ModelTarget::new(), &entry.trace, &session).await;
         for (i, s) in model.steps.iter().enumerate() {
             assert!(
@@ -63,8 +54,8 @@ fn check_entry(path: &Path, target: &str) {
                 i + 1
             );
         }
-        let emulator = start(target).await;
-        match replay_entry(&*emulator, &entry, &session).await {
+        let target = &entry.target;
+        match replay_entry(&**emulator.target(), &entry, &session).await {
             Replayed::StillPresent => {}
             Replayed::Fixed => {
                 panic!(
@@ -80,54 +71,56 @@ fn check_entry(path: &Path, target: &str) {
     });
 }
 
-const FULL_RUN: (usize, usize, u64) = (1000, 30, 1);
-
-/// Runs `cases` x `steps` cases of `seed` against `target` with `catalogue` as baseline and checks
-/// that nothing is new and that the run met every entry itself, so removing any one makes it new.
-async fn assert_full_run_meets_catalogue(
-    target: Arc<dyn Target>,
-    catalogue: &Catalogue,
-    (cases, steps, seed): (usize, usize, u64),
-) {
-    let out = std::env::temp_dir().join(format!(
-        "smconform-catalogue-{}-{}",
-        target.name().replace(' ', "-"),
-        std::process::id()
-    ));
-    let config = RunConfig { cases, steps, seed, jobs: 4, out_dir: out, max_shrink_iters: 500 };
-    let session = Session::new("smconform-test-");
-    let report = run(target.clone(), config, session.clone()).await;
-    let c = classify(&report, catalogue, &*target, &session).await;
-    let new: Vec<&str> = c.new.iter().map(|i| report.found[*i].signature.as_str()).collect();
-    assert!(new.is_empty(), "new divergences: {new:?}");
-    assert!(
-        c.new_faults.is_empty(),
-        "new faults: {:?}",
-        c.new_faults.iter().map(|i| &report.faults[*i]).collect::<Vec<_>>()
-    );
-    assert!(!c.failing(false));
-    let unmet: Vec<&String> = c.replayed.iter().map(|(id, _)| id).collect();
-    assert!(unmet.is_empty(), "entries the run did not meet: {unmet:?}");
-    assert!(report.leaked.is_empty());
+/// Runs the emulator's catalogue run against it with its catalogue as baseline; returns what is
+/// wrong: anything new, or an entry the run did not meet itself (so removing any entry makes the
+/// run find it new).
+fn full_run_problems(spec: &'static EmulatorSpec) -> Vec<String> {
+    let dir = root().join("fixtures/divergences").join(spec.name);
+    let catalogue = Catalogue::load(&dir).expect("catalogue");
+    let emulator = instance(spec);
+    let target = emulator.dyn_target();
+    let shape = spec.catalogue_run;
+    let out = std::env::temp_dir().join(format!("smconform-catalogue-{}-{}", spec.name, std::process::id()));
+    let config = RunConfig {
+        cases: shape.cases,
+        steps: shape.steps,
+        seed: shape.seed,
+        jobs: 4,
+        out_dir: out,
+        max_shrink_iters: 500,
+    };
+    let session = Session::new(format!("smct-full-{}-", spec.name));
+    emulator.block_on(async {
+        let report = run(target.clone(), config, session.clone()).await;
+        let c = classify(&report, &catalogue, &*target, &session).await;
+        let mut problems = Vec::new();
+        for i in &c.new {
+            problems.push(format!("{}: new divergence {}", spec.name, report.found[*i].signature));
+        }
+        for i in &c.new_faults {
+            problems.push(format!("{}: new fault {:?}", spec.name, report.faults[*i]));
+        }
+        for (id, _) in &c.replayed {
+            problems.push(format!("{}: the run did not meet entry {id}", spec.name));
+        }
+        if c.failing(false) && problems.is_empty() {
+            problems.push(format!("{}: the run fails against its baseline", spec.name));
+        }
+        if !report.leaked.is_empty() {
+            problems.push(format!("{}: left behind {:?}", spec.name, report.leaked));
+        }
+        problems
+    })
 }
 
+/// Every registered emulator at once (each on its own instance).
 #[test]
-fn a_full_moto_run_with_the_baseline_finds_nothing_new_and_meets_every_entry() {
-    let catalogue = Catalogue::load(&root().join("fixtures/divergences/moto")).expect("catalogue");
-    runtime().block_on(async {
-        let moto: Arc<dyn Target> = Arc::new(MotoTarget::start(MotoOptions::default()).await.expect("moto starts"));
-        assert_full_run_meets_catalogue(moto, &catalogue, FULL_RUN).await;
+fn a_full_run_of_each_emulator_with_its_baseline_finds_nothing_new_and_meets_every_entry() {
+    let problems: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = registry::MANAGED.iter().map(|spec| scope.spawn(move || full_run_problems(spec))).collect();
+        runs.into_iter().flat_map(|r| r.join().expect("a full run panicked")).collect()
     });
-}
-
-#[test]
-fn a_full_localstack_run_with_the_baseline_finds_nothing_new_and_meets_every_entry() {
-    let catalogue = Catalogue::load(&root().join("fixtures/divergences/localstack")).expect("catalogue");
-    runtime().block_on(async {
-        let target: Arc<dyn Target> =
-            Arc::new(LocalStackTarget::start(LocalStackOptions::default()).await.expect("LocalStack starts"));
-        assert_full_run_meets_catalogue(target, &catalogue, (300, 30, 1)).await;
-    });
+    assert!(problems.is_empty(), "{problems:#?}");
 }
 
 #[test]
@@ -142,18 +135,12 @@ fn removing_an_entry_makes_the_cli_run_fail() {
             std::fs::copy(&p, dir.join(p.file_name().expect("name"))).expect("copy");
         }
     }
-    let (cases, steps, seed) = FULL_RUN;
+    // The first 40 cases of the catalogue run meet the removed entry; the shared moto serves.
+    let moto = instance(&sm_harness::target::moto::SPEC);
+    let url = moto.target().server().endpoint_url().to_string();
     let out = Command::new(env!("CARGO_BIN_EXE_smconform"))
-        .args([
-            "run",
-            "--quiet",
-            "--cases",
-            &cases.to_string(),
-            "--steps",
-            &steps.to_string(),
-            "--seed",
-            &seed.to_string(),
-        ])
+        .args(["run", "--quiet", "--target", "endpoint", "--endpoint-url", &url])
+        .args(["--cases", "40", "--steps", "30", "--seed", "1"])
         .arg("--baseline")
         .arg(&dir)
         .arg("--out")
@@ -199,7 +186,10 @@ fn reports_are_written_in_every_format() {
     assert_eq!(json["cases_run"], 20);
     assert_eq!(json["divergences"].as_array().map(Vec::len), Some(0));
     let junit = std::fs::read_to_string(dir.join("report.junit.xml")).expect("junit report");
-    assert!(junit.contains("<testsuite name=\"smconform model\" tests=\"1\" failures=\"0\" errors=\"0\">"), "{junit}");
+    assert!(
+        junit.contains("<testsuite name=\"smconform model\" tests=\"1\" skipped=\"0\" errors=\"0\" failures=\"0\">"),
+        "{junit}"
+    );
     let md = std::fs::read_to_string(dir.join("report.md")).expect("markdown report");
     assert!(md.contains("| `label.previous-follows-current` |"), "{md}");
 }

@@ -89,8 +89,16 @@ fn a_broken_rule_is_found_and_shrunk_to_the_minimal_sequence() {
     // Some, DescribeSecret first among reads) the simplest such sequence creates the secret
     // without a value and puts the first version with VersionStages [AWSPREVIOUS]: the first
     // version also gets AWSCURRENT (§5.3 step 4), and the broken target then loses AWSPREVIOUS.
-    let describe =
-        report.found.iter().find(|f| f.signature.starts_with("DescribeSecret")).expect("a DescribeSecret divergence");
+    let describe = report
+        .found
+        .iter()
+        .find(|f| f.signature == "DescribeSecret field VersionIdsToStages[] differs [describe.fields]")
+        .unwrap_or_else(|| {
+            panic!(
+                "a DescribeSecret divergence among {:?}",
+                report.found.iter().map(|f| &f.signature).collect::<Vec<_>>()
+            )
+        });
     let steps: Vec<(String, serde_json::Value)> =
         describe.trace.steps.iter().map(|s| (s.request.op().to_string(), s.request.input_json())).collect();
     let t1 = "00000000-0000-4000-8000-000000000001";

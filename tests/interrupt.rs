@@ -2,15 +2,16 @@
 //! created, and exits with 130. Checked against a moto the test starts itself (loopback), so the
 //! target can be inspected after the run.
 
+use sm_harness::target::emulator::{EmulatorServer, StartOptions};
 use sm_harness::target::endpoint::{EndpointConfig, EndpointTarget};
-use sm_harness::target::moto::{MotoOptions, MotoServer};
+use sm_harness::target::moto;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[test]
 fn an_interrupted_run_cleans_up_and_exits_130() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let server = runtime.block_on(MotoServer::start(&MotoOptions::default())).expect("moto starts");
+    let server = runtime.block_on(EmulatorServer::start(&moto::SPEC, &StartOptions::default())).expect("moto starts");
     let url = server.endpoint_url().to_string();
     let mut child = Command::new(env!("CARGO_BIN_EXE_smconform"))
         .args(["run", "--target", "endpoint", "--endpoint-url", &url, "--cases", "100000", "--steps", "30"])
@@ -47,6 +48,6 @@ fn an_interrupted_run_cleans_up_and_exits_130() {
     });
     assert!(left.is_empty(), "secrets left behind: {left:?}");
     // The run did create secrets before it was interrupted (so the check above means something).
-    let log = server.log_tail(400);
+    let log = runtime.block_on(server.log_tail(400));
     assert!(log.contains("CreateSecret") || log.matches("POST / ").count() > 10, "no traffic seen: {log}");
 }

@@ -5,7 +5,8 @@
 
 use serde_json::{json, Value};
 use sm_harness::runner::{run, RunConfig, Session};
-use sm_harness::target::localstack::{LocalStackOptions, LocalStackTarget, BEHAVIOURS, LOCALSTACK_VERSION};
+use sm_harness::target::emulator::managed::{ManagedOptions, ManagedTarget};
+use sm_harness::target::localstack::{LOCALSTACK_VERSION, SPEC};
 use sm_harness::target::{Observed, Target, TargetError};
 use sm_model::request as input;
 use sm_model::{FunctionBehaviour, Request, Step};
@@ -21,9 +22,9 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// Starts LocalStack, or explains why the test is skipped (no python3 on this machine).
-async fn start_or_skip() -> Option<LocalStackTarget> {
+async fn start_or_skip() -> Option<ManagedTarget> {
     let started = Instant::now();
-    match LocalStackTarget::start(LocalStackOptions::default()).await {
+    match ManagedTarget::start(&SPEC, &ManagedOptions::default()).await {
         Ok(t) => {
             eprintln!("LocalStack (provisioning if needed) started in {:?}", started.elapsed());
             Some(t)
@@ -62,7 +63,7 @@ fn localstack_rotation_leaves_an_empty_pending_version() {
             target.capabilities().behaviours,
             vec![FunctionBehaviour::FailAt(Step::CreateSecret), FunctionBehaviour::NotInvocable]
         );
-        assert_eq!(BEHAVIOURS, target.capabilities().behaviours.as_slice());
+        assert_eq!(SPEC.behaviours, target.capabilities().behaviours.as_slice());
         let functions: BTreeMap<String, FunctionBehaviour> = [
             (FAILING_ARN.to_string(), FunctionBehaviour::FailAt(Step::CreateSecret)),
             (MISSING_ARN.to_string(), FunctionBehaviour::NotInvocable),

@@ -3,16 +3,15 @@
 //! replays to the same divergence against moto while the model accepts its own expectations.
 
 use sm_harness::runner::{replay, run, signature, RunConfig, Session};
+use sm_harness::target::emulator::shared::shared;
 use sm_harness::target::model::ModelTarget;
-use sm_harness::target::moto::{MotoOptions, MotoTarget};
-use sm_harness::target::Target;
-use std::sync::Arc;
+use sm_harness::target::moto;
 
 #[test]
 fn a_moto_run_finds_shrunk_replayable_divergences() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    runtime.block_on(async {
-        let moto: Arc<dyn Target> = Arc::new(MotoTarget::start(MotoOptions::default()).await.expect("moto starts"));
+    let instance = shared(&moto::SPEC).expect("moto starts");
+    let moto = instance.dyn_target();
+    instance.block_on(async {
         let out = std::env::temp_dir().join(format!("smconform-moto-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out);
         let config = RunConfig { cases: 80, steps: 20, seed: 11, jobs: 4, out_dir: out.clone(), max_shrink_iters: 300 };

@@ -8,7 +8,10 @@
 use sm_harness::catalogue::load_trace;
 use sm_harness::repro::{render, ReproFormat};
 use sm_harness::runner::{replay, Session};
-use sm_harness::target::moto::{cache_dir, venv_dir, MotoOptions, MotoTarget};
+use sm_harness::target::emulator::managed::ManagedTarget;
+use sm_harness::target::emulator::shared::shared;
+use sm_harness::target::emulator::{cache_dir, venv_dir};
+use sm_harness::target::moto;
 use sm_harness::target::TargetError;
 use sm_harness::trace::Trace;
 use std::collections::BTreeMap;
@@ -354,7 +357,7 @@ fn expected_steps(trace: &Trace) -> Vec<usize> {
 }
 
 /// Secrets on the target whose name starts with `repro-` (scripts' leftovers).
-async fn leftovers(moto: &MotoTarget) -> Vec<String> {
+async fn leftovers(moto: &ManagedTarget) -> Vec<String> {
     let mut names = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -377,9 +380,9 @@ async fn leftovers(moto: &MotoTarget) -> Vec<String> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn boto3_scripts_against_moto() {
-    let moto = match MotoTarget::start(MotoOptions::default()).await {
+#[test]
+fn boto3_scripts_against_moto() {
+    let instance = match shared(&moto::SPEC) {
         Ok(m) => m,
         Err(TargetError::NoPython(m)) if std::env::var_os("CI").is_none() => {
             eprintln!("skipping: {m}");
@@ -387,7 +390,11 @@ async fn boto3_scripts_against_moto() {
         }
         Err(e) => panic!("moto did not start: {e}"),
     };
-    let python = venv_dir(&cache_dir().unwrap_or_else(|e| panic!("{e}"))).join("bin").join("python");
+    instance.block_on(boto3_scripts(instance.target()));
+}
+
+async fn boto3_scripts(moto: &ManagedTarget) {
+    let python = venv_dir(&moto::SPEC, &cache_dir().unwrap_or_else(|e| panic!("{e}"))).join("bin").join("python");
     let endpoint = moto.server().endpoint_url().to_string();
     let scratch = Scratch::new("moto");
     let session = Session::new("smconform-repro-test-");
@@ -416,7 +423,7 @@ async fn boto3_scripts_against_moto() {
         let any_differs = run.verdicts.iter().any(|(_, d)| *d);
         assert_eq!(run.code, Some(i32::from(any_differs)), "{name}: exit status\n{}", run.describe());
 
-        let report = replay(&moto, trace, &session).await;
+        let report = replay(moto, trace, &session).await;
         assert!(report.fault.is_none(), "{name}: replay fault {:?}", report.fault);
         let harness: Vec<(usize, bool)> = report
             .steps
@@ -493,6 +500,5 @@ async fn boto3_scripts_against_moto() {
     }
 
     // Every script cleaned up after itself.
-    assert_eq!(leftovers(&moto).await, Vec::<String>::new());
-    moto.shutdown().await;
+    assert_eq!(leftovers(moto).await, Vec::<String>::new());
 }

@@ -5,6 +5,7 @@
 use crate::baseline::{Classified, Replayed};
 use crate::catalogue::Catalogue;
 use crate::runner::RunReport;
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -121,55 +122,32 @@ pub fn json_report(s: &RunSummary) -> Value {
     })
 }
 
-fn xml(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .map(|c| match c {
-            '&' => "&amp;".to_string(),
-            '<' => "&lt;".to_string(),
-            '>' => "&gt;".to_string(),
-            '"' => "&quot;".to_string(),
-            '\'' => "&apos;".to_string(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
-/// The JUnit XML report: one test case per catalogue entry (passing while the divergence is
-/// still there as recorded, failing when it was fixed or changed), one failing test case per new
-/// divergence and per new kind of fault, and one for the run as a whole.
+/// The JUnit XML report (written with `quick-junit`): one test case per catalogue entry (passing
+/// while the divergence is still there as recorded, failing when it was fixed or changed), one
+/// failing test case per new divergence and per new kind of fault, and one for the run as a whole.
 pub fn junit_report(s: &RunSummary) -> String {
     let r = s.report;
-    let mut cases: Vec<String> = Vec::new();
-    let mut failures = 0;
-    let mut errors = 0;
+    let mut suite = TestSuite::new(format!("smconform {}", r.target));
     if let (Some(cat), Some(c)) = (s.catalogue, s.classified) {
         for e in &cat.entries {
-            let name = xml(&e.id);
-            let class = format!("smconform.{}.{}", xml(&e.target), xml(&e.operation));
             let replay = c.replayed.iter().find(|(id, _)| *id == e.id).map(|(_, how)| how);
-            let body = match replay {
+            let (status, out) = match replay {
                 Some(Replayed::Fixed) => {
-                    failures += 1;
-                    format!(
-                        "<failure message=\"fixed upstream: remove the entry {name}\">{}</failure>",
-                        xml(&e.path.display().to_string())
-                    )
+                    (failure(format!("fixed upstream: remove the entry {}", e.id), e.path.display().to_string()), None)
                 }
                 Some(Replayed::Changed(w)) => {
-                    failures += 1;
-                    format!(
-                        "<failure message=\"diverges differently now: update the entry {name}\">{}</failure>",
-                        xml(w)
-                    )
+                    (failure(format!("diverges differently now: update the entry {}", e.id), w.clone()), None)
                 }
-                _ => format!(
-                    "<system-out>known divergence (rule {}): {}</system-out>",
-                    xml(&e.rule),
-                    xml(&e.explanation)
-                ),
+                _ => {
+                    (TestCaseStatus::success(), Some(format!("known divergence (rule {}): {}", e.rule, e.explanation)))
+                }
             };
-            cases.push(format!("    <testcase name=\"{name}\" classname=\"{class}\">{body}</testcase>"));
+            let mut case = TestCase::new(e.id.as_str(), status);
+            case.set_classname(format!("smconform.{}.{}", e.target, e.operation));
+            if let Some(out) = out {
+                case.set_system_out(out);
+            }
+            suite.add_test_case(case);
         }
     }
     let new: Vec<usize> = match s.classified {
@@ -178,16 +156,11 @@ pub fn junit_report(s: &RunSummary) -> String {
     };
     for i in new {
         let f = &r.found[i];
-        failures += 1;
         let steps = crate::report::render_trace(&f.trace);
-        cases.push(format!(
-            "    <testcase name=\"new: {}\" classname=\"smconform.{}\"><failure message=\"{}\">{}\nreproduction: {}</failure></testcase>",
-            xml(&f.signature),
-            xml(&r.target),
-            xml(&f.mismatch.to_string()),
-            xml(&steps),
-            xml(&f.path.display().to_string())
-        ));
+        let status = failure(f.mismatch.to_string(), format!("{steps}\nreproduction: {}", f.path.display()));
+        let mut case = TestCase::new(format!("new: {}", f.signature), status);
+        case.set_classname(format!("smconform.{}", r.target));
+        suite.add_test_case(case);
     }
     let new_faults: Vec<usize> = match s.classified {
         Some(c) => c.new_faults.clone(),
@@ -198,35 +171,26 @@ pub fn junit_report(s: &RunSummary) -> String {
         *fault_kinds.entry((r.faults[i].op.clone(), r.faults[i].kind.name())).or_default() += 1;
     }
     for ((op, kind), n) in fault_kinds {
-        errors += 1;
-        cases.push(format!(
-            "    <testcase name=\"fault: {} {}\" classname=\"smconform.{}\"><error message=\"{n} {} fault(s)\"/></testcase>",
-            xml(&op),
-            xml(kind),
-            xml(&r.target),
-            xml(kind)
-        ));
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_message(format!("{n} {kind} fault(s)"));
+        let mut case = TestCase::new(format!("fault: {op} {kind}"), status);
+        case.set_classname(format!("smconform.{}", r.target));
+        suite.add_test_case(case);
     }
-    cases.push(format!(
-        "    <testcase name=\"run (seed {})\" classname=\"smconform.{}\"><system-out>{} cases, {} requests</system-out></testcase>",
-        s.seed,
-        xml(&r.target),
-        r.cases_run,
-        r.coverage.total_requests()
-    ));
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
-    let _ = writeln!(
-        out,
-        "  <testsuite name=\"smconform {}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">",
-        xml(&r.target),
-        cases.len()
-    );
-    for c in cases {
-        out.push_str(&c);
-        out.push('\n');
-    }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+    let mut run = TestCase::new(format!("run (seed {})", s.seed), TestCaseStatus::success());
+    run.set_classname(format!("smconform.{}", r.target));
+    run.set_system_out(format!("{} cases, {} requests", r.cases_run, r.coverage.total_requests()));
+    suite.add_test_case(run);
+    let mut report = Report::new("smconform");
+    report.add_test_suite(suite);
+    report.to_string().unwrap_or_else(|e| format!("<!-- cannot write the JUnit report: {e} -->\n"))
+}
+
+fn failure(message: String, description: String) -> TestCaseStatus {
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+    status.set_message(message);
+    status.set_description(description);
+    status
 }
 
 /// A markdown table of the model's rules against this run: diverges (with the catalogue entry or

@@ -5,6 +5,7 @@
 pub mod baseline;
 pub mod catalogue;
 pub mod coverage;
+pub mod events;
 pub mod evidence;
 pub mod export;
 pub mod generate;

@@ -442,12 +442,12 @@ mod tests {
             "order CreatedDate LastChangedDate"
         );
         assert_eq!(
-            check(&want, &got(1.0, 2.0, 9.0, 3.0)).unwrap_err().aspect(),
+            check(&want, &got(1e9, 1e9 + 1.0, 9.0, 3.0)).unwrap_err().aspect(),
             "order Versions[a].CreatedDate Versions[b].CreatedDate"
         );
         assert_eq!(
             check(&want, &ok(json!({"CreatedDate": 1.0}))).unwrap_err().aspect(),
-            "field LastChangedDate missing"
+            "field LastAccessedDate missing"
         );
     }
 

@@ -5,10 +5,12 @@
 //!   force-deletes the secrets it created.
 //! - [`run`] generates cases from a seed, runs them (concurrently up to `jobs`), shrinks each new
 //!   divergence with proptest's value tree to a minimal sequence showing the same divergence, and
-//!   writes it as a trace.
+//!   hands it, as a trace, to its sink ([`run_with`]; [`run`] writes it into the output folder).
+//!   The runner itself never prints or writes a file: what it does is told as [`RunEvent`]s.
 //! - [`replay`] runs a trace, checking each step against the trace's `expect` and the model.
 
 use crate::coverage::Coverage;
+use crate::events::{RunEvent, Sink, TraceFiles};
 use crate::generate::{sequence, Op, Resolver};
 use crate::matcher::{check, Mismatch};
 use crate::naming::CaseNames;
@@ -274,9 +276,12 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
                 let read = is_read(&request);
                 steps.push(StepRecord { request, expected: Some(expected), observed });
                 divergences.push(Divergence { step: i, mismatch, allowed });
-                // A read changes nothing the model tracks, so the sequence can go on after a
-                // divergent read; after a divergent write the model no longer knows the state.
-                if !read {
+                // A read changes only what it stamps (LastAccessedDate), so the sequence can go on
+                // after a divergent read, keeping both the stamped and the unstamped state; after
+                // a divergent write the model no longer knows the state.
+                if read {
+                    tracker.observe_unknown(&steps.last().expect("just pushed").request);
+                } else {
                     end = End::Diverged;
                     break;
                 }
@@ -414,12 +419,26 @@ struct Shared {
     consecutive_faults: usize,
 }
 
-/// Runs `config.cases` generated cases against `target`.
+/// Runs `config.cases` generated cases against `target`, writing each reproduction into
+/// `config.out_dir` ([`TraceFiles`]).
 pub async fn run(target: Arc<dyn Target>, config: RunConfig, session: Arc<Session>) -> RunReport {
+    run_with(target, config, session, Arc::new(TraceFiles::default())).await
+}
+
+/// Runs `config.cases` generated cases against `target`, telling `sink` what happens (the sink
+/// writes the reproductions, if anything does).
+pub async fn run_with(
+    target: Arc<dyn Target>,
+    config: RunConfig,
+    session: Arc<Session>,
+    sink: Arc<dyn Sink>,
+) -> RunReport {
     let caps = target.capabilities();
     let resolver = Resolver::new(&caps.behaviours);
     if let Err(e) = target.prepare(&resolver.functions).await {
-        return RunReport { target: target.name(), aborted: Some(e.to_string()), ..Default::default() };
+        let report = RunReport { target: target.name(), aborted: Some(e.to_string()), ..Default::default() };
+        sink.event(&RunEvent::Finished { report: &report });
+        return report;
     }
     let shared = Rc::new(RefCell::new(Shared {
         report: RunReport { target: target.name(), ..Default::default() },
@@ -431,16 +450,17 @@ pub async fn run(target: Arc<dyn Target>, config: RunConfig, session: Arc<Sessio
     let omit_token = caps.omit_token;
     let local = tokio::task::LocalSet::new();
     for _ in 0..jobs {
-        let (target, config, session, shared, resolver) =
-            (target.clone(), config.clone(), session.clone(), shared.clone(), resolver.clone());
+        let (target, config, session, shared, resolver, sink) =
+            (target.clone(), config.clone(), session.clone(), shared.clone(), resolver.clone(), sink.clone());
         local.spawn_local(async move {
-            worker(target, config, session, shared, resolver, omit_token).await;
+            worker(target, config, session, shared, resolver, omit_token, &*sink).await;
         });
     }
     local.await;
     let mut report = std::mem::take(&mut shared.borrow_mut().report);
     report.interrupted = session.is_interrupted();
     report.found.sort_by(|a, b| a.signature.cmp(&b.signature));
+    sink.event(&RunEvent::Finished { report: &report });
     report
 }
 
@@ -451,6 +471,7 @@ async fn worker(
     shared: Rc<RefCell<Shared>>,
     resolver: Resolver,
     omit_token: bool,
+    sink: &dyn Sink,
 ) {
     loop {
         let case = {
@@ -461,23 +482,30 @@ async fn worker(
             s.next += 1;
             s.next - 1
         };
+        sink.event(&RunEvent::CaseStarted { case });
         let ops = generate_case(config.seed, case, config.steps, omit_token).current();
         let exec = execute(&*target, Source::Ops(&ops, resolver.clone()), model_for(&resolver), &session).await;
+        for (i, step) in exec.steps.iter().enumerate() {
+            sink.event(&RunEvent::Step { case, step: i + 1, op: step.request.op() });
+        }
         session.cases_done.fetch_add(1, Ordering::Relaxed);
+        sink.event(&RunEvent::CaseFinished { case });
         let (new_signatures, new_faults): (Vec<String>, Vec<String>) = {
             let mut s = shared.borrow_mut();
             s.report.cases_run += 1;
             s.report.coverage.merge(&exec.coverage);
             s.report.leaked.extend(exec.leaked.iter().cloned());
             for (step, kind, detail) in &exec.faults {
-                s.report.faults.push(FaultRecord {
+                let fault = FaultRecord {
                     case,
                     step: step + 1,
                     op: exec.steps[*step].request.op().to_string(),
                     input: exec.steps[*step].request.input_json(),
                     kind: *kind,
                     detail: detail.clone(),
-                });
+                };
+                sink.event(&RunEvent::Fault { fault: &fault });
+                s.report.faults.push(fault);
             }
             if let End::Fault { kind, detail, .. } = &exec.end {
                 s.consecutive_faults += 1;
@@ -507,6 +535,7 @@ async fn worker(
             (fresh, fresh_faults)
         };
         for sig in new_signatures {
+            sink.event(&RunEvent::Divergence { case, signature: &sig });
             // Each divergence is shrunk on its own, from the same generated case.
             let mut tree = generate_case(config.seed, case, config.steps, omit_token);
             let first = exec.clone();
@@ -514,7 +543,8 @@ async fn worker(
             let (shrunk_ops, shrunk) =
                 shrink(&*target, &mut *tree, &keeps, first, &resolver, &session, config.max_shrink_iters).await;
             let found =
-                write_found(&target.name(), &config, case, ops.len(), &sig, shrunk_ops.len(), shrunk, &resolver);
+                found_reproduction(&target.name(), &config, case, ops.len(), &sig, shrunk_ops.len(), shrunk, &resolver);
+            sink.event(&RunEvent::Shrunk { signature: &sig, trace: &found.trace, path: &found.path });
             let mut s = shared.borrow_mut();
             let hits = s.claimed.get(&sig).copied().unwrap_or(1);
             s.report.found.push(Found { hits, ..found });
@@ -526,7 +556,8 @@ async fn worker(
             let keeps = |e: &Execution| e.fault_signatures().iter().any(|(_, f)| *f == sig);
             let (_, shrunk) =
                 shrink(&*target, &mut *tree, &keeps, exec.clone(), &resolver, &session, config.max_shrink_iters).await;
-            if let Some(repro) = write_fault(&target.name(), &config, case, &sig, shrunk, &resolver) {
+            if let Some(repro) = fault_reproduction(&target.name(), &config, case, &sig, shrunk, &resolver) {
+                sink.event(&RunEvent::Shrunk { signature: &sig, trace: &repro.trace, path: &repro.path });
                 shared.borrow_mut().report.fault_reproductions.push(repro);
             }
         }
@@ -542,7 +573,7 @@ pub struct FaultReproduction {
     pub path: PathBuf,
 }
 
-fn write_fault(
+fn fault_reproduction(
     target: &str,
     config: &RunConfig,
     case: usize,
@@ -562,9 +593,6 @@ fn write_fault(
     let slug: String =
         sig.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     let path = config.out_dir.join(format!("{slug}.json"));
-    if let Err(e) = trace.save(&path) {
-        eprintln!("warning: could not write {}: {e}", path.display());
-    }
     Some(FaultReproduction { signature: sig.to_string(), trace, path })
 }
 
@@ -633,7 +661,7 @@ pub fn execution_trace(title: String, source: String, exec: &Execution, resolver
 }
 
 #[allow(clippy::too_many_arguments)]
-fn write_found(
+fn found_reproduction(
     target: &str,
     config: &RunConfig,
     case: usize,
@@ -668,9 +696,6 @@ fn write_found(
         .collect::<Vec<_>>()
         .join("-");
     let path = config.out_dir.join(format!("{slug}.json"));
-    if let Err(e) = trace.save(&path) {
-        eprintln!("warning: could not write {}: {e}", path.display());
-    }
     Found {
         signature: sig.to_string(),
         trace,

@@ -3,10 +3,13 @@
 //! names and returns what it observed, un-normalised: the runner maps names and ARNs back and
 //! compares.
 
+pub mod emulator;
 pub mod endpoint;
 pub mod localstack;
+pub mod ministack;
 pub mod model;
 pub mod moto;
+pub mod registry;
 
 use serde_json::Value;
 use sm_model::{FunctionBehaviour, Request};

@@ -128,12 +128,12 @@ fn rules_shown(r: &crate::request::RotationRules) -> Value {
 /// DescribeSecret.
 pub fn describe_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<Value, ApiError> {
     let secret = existing(m, &i.secret_id, cx)?;
+    cx.cite(&rules::DESCRIBE_DATES);
     cx.cite(&rules::DESCRIBE);
     let mut o = base(&secret.name);
     let opt_str = |v: &Option<String>| v.clone().map(Value::String).unwrap_or(Value::Null);
     let opt_date = |v: Option<u64>| v.map(date).unwrap_or(Value::Null);
     o.insert("Description".into(), opt_str(&secret.description));
-    cx.cite(&rules::DESCRIBE_DATES);
     o.insert("CreatedDate".into(), date(secret.created));
     o.insert("LastChangedDate".into(), date(secret.last_changed));
     o.insert("LastAccessedDate".into(), opt_date(secret.last_accessed));

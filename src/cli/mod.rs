@@ -1,0 +1,12 @@
+//! The `smconform` commands, one module each, and what they share: exit codes and errors
+//! ([`exit`]), and the target options ([`target`]).
+
+pub mod draft;
+pub mod evidence;
+pub mod exit;
+pub mod matrix;
+pub mod replay;
+pub mod repro;
+pub mod run;
+pub mod setup;
+pub mod target;

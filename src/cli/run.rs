@@ -1,0 +1,216 @@
+//! `smconform run`: generate request sequences, run them against a target, report divergences
+//! from the model (with a baseline: which are known, new, fixed), write reports.
+
+use super::exit::{exit_code, usage, usage_msg, Failure, Outcome, EXIT_TARGET};
+use super::target::{build_target, check_target_args, final_cleanup, watch_interrupt, TargetArgs};
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use sm_harness::baseline::{classify, Classified};
+use sm_harness::catalogue::Catalogue;
+use sm_harness::events::{RunEvent, Sink, Sinks, TraceFiles};
+use sm_harness::export::{self, ReportFormat, RunSummary};
+use sm_harness::report::render_run;
+use sm_harness::runner::{run_with, RunConfig, RunReport, Session};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Number of generated cases.
+    #[arg(long, default_value_t = 200)]
+    pub cases: usize,
+    /// Maximum requests per case.
+    #[arg(long, default_value_t = 30)]
+    pub steps: usize,
+    /// Seed (default: from the clock; printed so the run can be repeated).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Cases run at once.
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Where minimal reproductions are written.
+    #[arg(long, default_value = "smconform-out")]
+    pub out: PathBuf,
+    /// Upper bound on shrink attempts per divergence.
+    #[arg(long, default_value_t = 500)]
+    pub max_shrink: usize,
+    /// A divergence catalogue (e.g. fixtures/divergences/moto): divergences it holds are known,
+    /// the others new; entries the run does not meet are replayed to see whether they are fixed.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: fail on known divergences and fixed entries too, not only on new ones.
+    #[arg(long, requires = "baseline")]
+    pub strict: bool,
+    /// Reports to write into --out: json, junit, markdown (repeatable).
+    #[arg(long = "report", value_enum)]
+    pub reports: Vec<ReportKind>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportKind {
+    Json,
+    Junit,
+    Markdown,
+}
+
+pub async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
+    let prefix = check_target_args(&args.target)?;
+    if args.cases == 0 || args.steps == 0 || args.jobs == 0 {
+        return Err(usage_msg("--cases, --steps and --jobs must be at least 1"));
+    }
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    });
+    let baseline = match &args.baseline {
+        Some(dir) => Some(Catalogue::load(dir).map_err(usage)?),
+        None => None,
+    };
+    // Reproductions and reports go to --out: find out now, not after the run, if it is unusable.
+    tokio::fs::create_dir_all(&args.out)
+        .await
+        .map_err(|e| usage_msg(format!("--out {}: cannot create the folder: {e}", args.out.display())))?;
+    let target = build_target(&args.target).await?;
+    let session = Session::new(prefix);
+    watch_interrupt(session.clone());
+    eprintln!(
+        "smconform run: target {}, seed {seed}, {} cases of up to {} steps, {} jobs",
+        target.name(),
+        args.cases,
+        args.steps,
+        args.jobs
+    );
+    let config = RunConfig {
+        cases: args.cases,
+        steps: args.steps,
+        seed,
+        jobs: args.jobs,
+        out_dir: args.out.clone(),
+        max_shrink_iters: args.max_shrink,
+    };
+    let traces = Arc::new(TraceFiles::default());
+    let mut sinks = Sinks(vec![traces.clone()]);
+    if let Some(progress) = Progress::new(args.cases).filter(|_| !args.quiet) {
+        sinks.0.push(Arc::new(progress));
+    }
+    let mut report = run_with(target.clone(), config, session.clone(), Arc::new(sinks)).await;
+    for error in traces.errors() {
+        eprintln!("warning: {error}");
+    }
+    let classified: Option<Classified> = match &baseline {
+        Some(cat) if !report.interrupted => Some(classify(&report, cat, &*target, &session).await),
+        _ => None,
+    };
+    report.leaked.extend(final_cleanup(&*target, &session).await);
+    print!("{}", render_run(&report, seed));
+    if let (Some(cat), Some(c)) = (&baseline, &classified) {
+        print!("{}", render_baseline(&report, cat, c));
+    }
+    let summary = RunSummary { report: &report, seed, catalogue: baseline.as_ref(), classified: classified.as_ref() };
+    write_reports(&args.reports, &args.out, &summary).await.map_err(|e| Failure { code: EXIT_TARGET, error: e })?;
+    let outcome = Outcome {
+        interrupted: report.interrupted,
+        divergent: match &classified {
+            Some(c) => c.failing(args.strict),
+            None => !report.found.is_empty(),
+        },
+        target_failing: report.aborted.is_some()
+            || match &classified {
+                Some(c) => !c.new_faults.is_empty(),
+                None => !report.faults.is_empty(),
+            },
+    };
+    Ok(exit_code(outcome))
+}
+
+fn render_baseline(report: &RunReport, cat: &Catalogue, c: &Classified) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let fault_entries: std::collections::BTreeSet<&String> = c.known_faults.iter().map(|(_, id)| id).collect();
+    let _ = writeln!(
+        out,
+        "\nbaseline: {} known, {} new, {} known fault kind(s), {} new fault(s); of {} entries {} fixed, {} changed",
+        c.known.len(),
+        c.new.len(),
+        fault_entries.len(),
+        c.new_faults.len(),
+        cat.entries.len(),
+        c.fixed().len(),
+        c.changed().len()
+    );
+    for (i, id) in &c.known {
+        let _ = writeln!(out, "  known   {id}: {}", report.found[*i].signature);
+    }
+    for id in fault_entries {
+        let _ = writeln!(out, "  known   {id} (fault)");
+    }
+    for i in &c.new {
+        let f = &report.found[*i];
+        let _ = writeln!(out, "  NEW     {} ({})", f.signature, f.path.display());
+    }
+    for i in &c.new_faults {
+        let f = &report.faults[*i];
+        let detail: String = f.detail.chars().take(120).collect();
+        let _ = writeln!(out, "  NEW     fault {} {}: {detail}", f.op, f.kind.name());
+    }
+    for id in c.fixed() {
+        let _ = writeln!(out, "  FIXED   {id}: its reproduction no longer diverges (fixed upstream: remove the entry)");
+    }
+    for (id, what) in c.changed() {
+        let _ = writeln!(out, "  CHANGED {id}: now {what}");
+    }
+    out
+}
+
+async fn write_reports(kinds: &[ReportKind], out: &Path, s: &RunSummary<'_>) -> anyhow::Result<()> {
+    for kind in kinds {
+        let format = match kind {
+            ReportKind::Json => ReportFormat::Json,
+            ReportKind::Junit => ReportFormat::Junit,
+            ReportKind::Markdown => ReportFormat::Markdown,
+        };
+        let text = match format {
+            ReportFormat::Json => serde_json::to_string_pretty(&export::json_report(s))? + "\n",
+            ReportFormat::Junit => export::junit_report(s),
+            ReportFormat::Markdown => export::markdown_report(s),
+        };
+        tokio::fs::create_dir_all(out).await.with_context(|| format!("creating {}", out.display()))?;
+        let path = out.join(format.file_name());
+        tokio::fs::write(&path, text).await.with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// A progress bar of finished cases on stderr (only when stderr is a terminal): a sink of the
+/// run's events.
+struct Progress(indicatif::ProgressBar);
+
+impl Progress {
+    fn new(cases: usize) -> Option<Progress> {
+        use std::io::IsTerminal as _;
+        if !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let bar = indicatif::ProgressBar::new(cases as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases {elapsed} (eta {eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(Progress(bar))
+    }
+}
+
+impl Sink for Progress {
+    fn event(&self, event: &RunEvent<'_>) {
+        match event {
+            RunEvent::CaseFinished { .. } => self.0.inc(1),
+            RunEvent::Finished { .. } => self.0.finish_and_clear(),
+            _ => {}
+        }
+    }
+}
