@@ -50,7 +50,6 @@ const RNF: &str = "ResourceNotFoundException";
 const REE: &str = "ResourceExistsException";
 const ADE: &str = "AccessDeniedException";
 const LEE: &str = "LimitExceededException";
-/// The codes the model accepts for a violated length/range constraint whose server code is [U].
 
 fn m2(label: &str) -> Option<String> {
     Some(format!("Secrets Manager can't find the specified secret value for staging label: {label}"))
