@@ -197,27 +197,25 @@ fn date_order(want: &Value, got: &Value) -> Result<(), Mismatch> {
 
 fn collect_dates(path: &str, want: &Value, got: &Value, out: &mut Vec<(String, f64, f64)>) {
     if let (Value::Object(w), Value::Object(g)) = (want, got) {
-        {
-            for (k, wv) in w {
-                let Some(gv) = g.get(k) else { continue };
-                let p = join(path, k);
-                match (wv, gv) {
-                    (Value::Number(a), Value::Number(b)) if is_date(k) && k != "LastAccessedDate" => {
-                        if let (Some(a), Some(b)) = (a.as_f64(), b.as_f64()) {
-                            out.push((p, a, b));
-                        }
+        for (k, wv) in w {
+            let Some(gv) = g.get(k) else { continue };
+            let p = join(path, k);
+            match (wv, gv) {
+                (Value::Number(a), Value::Number(b)) if is_date(k) && k != "LastAccessedDate" => {
+                    if let (Some(a), Some(b)) = (a.as_f64(), b.as_f64()) {
+                        out.push((p, a, b));
                     }
-                    (Value::Array(wa), Value::Array(ga)) if k == "Versions" => {
-                        for e in wa {
-                            let id = version_id(e).unwrap_or_default();
-                            if let Some(ge) = ga.iter().find(|x| version_id(x) == Some(id)) {
-                                collect_dates(&format!("{p}[{id}]"), e, ge, out);
-                            }
-                        }
-                    }
-                    (Value::Object(_), Value::Object(_)) => collect_dates(&p, wv, gv, out),
-                    _ => {}
                 }
+                (Value::Array(wa), Value::Array(ga)) if k == "Versions" => {
+                    for e in wa {
+                        let id = version_id(e).unwrap_or_default();
+                        if let Some(ge) = ga.iter().find(|x| version_id(x) == Some(id)) {
+                            collect_dates(&format!("{p}[{id}]"), e, ge, out);
+                        }
+                    }
+                }
+                (Value::Object(_), Value::Object(_)) => collect_dates(&p, wv, gv, out),
+                _ => {}
             }
         }
     }
