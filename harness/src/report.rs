@@ -56,10 +56,25 @@ pub fn render_run(r: &RunReport, seed: u64) -> String {
         r.found.len(),
         r.faults.len()
     );
-    for (i, f) in r.found.iter().enumerate() {
+    // How firm each finding is: the confidence of the rule that decided AWS's expected outcome.
+    // Divergences from firm rules (stated, verified, recorded) come first.
+    let firm = |f: &crate::runner::Found| f.rules.last().is_some_and(|r| r.confidence.is_firm());
+    let n_firm = r.found.iter().filter(|f| firm(f)).count();
+    if !r.found.is_empty() {
+        let _ = writeln!(
+            out,
+            "{n_firm} divergence(s) from firm rules (S stated, V verified, R recorded), {} from inferred or unknown ones (I, U)",
+            r.found.len() - n_firm
+        );
+    }
+    let mut order: Vec<usize> = (0..r.found.len()).collect();
+    order.sort_by_key(|i| !firm(&r.found[*i]));
+    for (n, i) in order.into_iter().enumerate() {
+        let f = &r.found[i];
         let rules: Vec<String> = f.rules.iter().map(|r| r.to_string()).collect();
-        let _ = writeln!(out, "\ndivergence {}: {} — {}", i + 1, f.signature, f.mismatch);
-        let _ = writeln!(out, "  rules: {}", rules.join(", "));
+        let how = if firm(f) { "firm rule" } else { "inferred or unknown rule: a probe of AWS would settle it" };
+        let _ = writeln!(out, "\ndivergence {}: {} — {}", n + 1, f.signature, f.mismatch);
+        let _ = writeln!(out, "  rules: {} ({how})", rules.join(", "));
         let _ = writeln!(
             out,
             "  seen in {} case(s); minimal reproduction ({} steps, from {}): {}",

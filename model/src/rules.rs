@@ -227,7 +227,7 @@ rules! {
     /// hours between rotations [S UG-SCHED]; rejects are InvalidParameterException [I], texts [U].
     ROTATE_SCHEDULE = ("rotate.schedule-expression", "§7.2, §7.3", Inferred, "ScheduleExpression follows the rate()/cron() grammar");
     /// Duration is `<hours>h`, at least 1h, and fits in the interval/day [S UG-SCHED]; code [I], text [U].
-    ROTATE_DURATION = ("rotate.duration", "§7.1-§7.3", Inferred, "Duration is 1h or more and fits the schedule");
+    ROTATE_DURATION = ("rotate.duration", "§7.1, §7.3", Inferred, "Duration is 1h or more and fits the schedule");
     /// No Lambda ARN given and none stored: M10. [V] (R) §13.15.
     ROTATE_NO_LAMBDA = ("rotate.no-lambda", "§5.10.4, §3.3 M10, §13.15", Recorded, "RotateSecret needs a rotation function");
     /// A function Secrets Manager cannot invoke: M11, and nothing is saved. (R) §13.16.

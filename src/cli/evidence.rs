@@ -10,6 +10,9 @@ use std::path::PathBuf;
 pub struct EvidenceArgs {
     /// Evidence trace files or folders (default: fixtures/evidence).
     pub paths: Vec<PathBuf>,
+    /// Also write the rule-to-evidence index (markdown) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub index: Option<PathBuf>,
 }
 
 pub fn cmd_evidence(args: EvidenceArgs) -> Result<u8, Failure> {
@@ -25,6 +28,11 @@ pub fn cmd_evidence(args: EvidenceArgs) -> Result<u8, Failure> {
         }
     }
     let checked = evidence::check_files(&files).map_err(usage)?;
+    if let Some(path) = &args.index {
+        std::fs::write(path, evidence::index(&checked))
+            .map_err(|e| usage_msg(format!("{}: cannot write: {e}", path.display())))?;
+        println!("wrote {}", path.display());
+    }
     let mut bad = 0;
     for c in &checked {
         let id = c.trace.evidence.as_ref().map(|e| e.id.as_str()).unwrap_or_default();
