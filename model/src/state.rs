@@ -32,6 +32,11 @@ pub struct Version {
 }
 
 impl Version {
+    /// A new version with no labels, never read.
+    pub fn new(id: &str, value: Option<SecretValue>, created: u64, seq: u64) -> Self {
+        Version { id: id.to_string(), value, labels: Default::default(), created, last_accessed: None, seq }
+    }
+
     /// A version with no labels is deprecated.
     pub fn is_deprecated(&self) -> bool {
         self.labels.is_empty()

@@ -124,17 +124,7 @@ fn rotate_now(
     cx.cite(&rules::ROTATE_PLACEHOLDER);
     let seq = secret.next_seq;
     secret.next_seq += 1;
-    secret.versions.insert(
-        token.to_string(),
-        Version {
-            id: token.to_string(),
-            value: None,
-            labels: Default::default(),
-            created: clock,
-            last_accessed: None,
-            seq,
-        },
-    );
+    secret.versions.insert(token.to_string(), Version::new(token, None, clock, seq));
     labels::attach(secret, AWSPENDING, token, cx);
     // The placeholder's AWSPENDING counts towards the 20-label quota even if the function fails.
     labels::check_limit(secret, cx)?;
@@ -209,17 +199,7 @@ fn test_rotation(secret: &mut Secret, token: &str, clock: u64, cx: &mut Ctx) {
     }
     let seq = secret.next_seq;
     secret.next_seq += 1;
-    secret.versions.insert(
-        token.to_string(),
-        Version {
-            id: token.to_string(),
-            value: Some(value),
-            labels: Default::default(),
-            created: clock,
-            last_accessed: None,
-            seq,
-        },
-    );
+    secret.versions.insert(token.to_string(), Version::new(token, Some(value), clock, seq));
 }
 
 /// CancelRotateSecret (§5.11).

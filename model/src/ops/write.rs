@@ -71,17 +71,7 @@ pub(crate) fn store_value(
     }
     let seq = secret.next_seq;
     secret.next_seq += 1;
-    secret.versions.insert(
-        token.to_string(),
-        Version {
-            id: token.to_string(),
-            value: Some(value),
-            labels: Default::default(),
-            created: clock,
-            last_accessed: None,
-            seq,
-        },
-    );
+    secret.versions.insert(token.to_string(), Version::new(token, Some(value), clock, seq));
     let mut wanted: Vec<String> = wanted.to_vec();
     if secret.holder(AWSCURRENT).is_none() && !wanted.iter().any(|l| l == AWSCURRENT) {
         cx.cite(&rules::PUT_FIRST_VERSION_CURRENT);
