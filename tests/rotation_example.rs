@@ -7,9 +7,11 @@
 //! cache folder (`$SMCONFORM_CACHE`, default `~/.cache/smconform`) on first use. Skipped, with a
 //! message, when python3 is not there.
 
+mod common;
+
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -62,20 +64,8 @@ fn first_line(child: &mut Child) -> String {
 }
 
 fn call(url: &str, op: &str, body: &Value) -> (u16, Value) {
-    let addr = url.trim_start_matches("http://");
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-    let body = body.to_string();
-    let req = format!(
-        "POST / HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\nx-amz-target: secretsmanager.{op}\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).expect("write");
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    let (status, body) = common::raw_call(url, op, &body.to_string(), Duration::from_secs(30));
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
 fn token(n: u32) -> String {

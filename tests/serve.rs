@@ -2,8 +2,9 @@
 //! endpoint` against it finds nothing, `kill -9` loses no acknowledged write with `--state`, and
 //! bad arguments or a busy port are clear errors. Loopback only.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod common;
+
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
@@ -46,18 +47,7 @@ fn smconform(args: &[&str]) -> Output {
 
 /// A raw awsJson1.1 call: status and body.
 fn call(url: &str, op: &str, body: &str) -> (u16, String) {
-    let addr = url.trim_start_matches("http://");
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    let req = format!(
-        "POST / HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\nx-amz-target: secretsmanager.{op}\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).expect("write");
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    let status = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    (status, out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+    common::raw_call(url, op, body, Duration::from_secs(10))
 }
 
 const BEHAVIOURS: [&str; 6] = [

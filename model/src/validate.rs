@@ -22,9 +22,17 @@ use crate::rules::{self, Rule};
 struct Violation {
     rule: &'static Rule,
     text: String,
-    /// Whether the text's wording is AWS's for this kind of member (scalars; list rendering is
-    /// not recorded).
-    exact: bool,
+}
+
+/// Which bound a value falls outside, as the validation layer words it (`length` or `value`).
+fn bound_broken<T: PartialOrd + std::fmt::Display>(what: &str, n: T, min: T, max: T) -> Option<String> {
+    if n < min {
+        Some(format!("Member must have {what} greater than or equal to {min}"))
+    } else if n > max {
+        Some(format!("Member must have {what} less than or equal to {max}"))
+    } else {
+        None
+    }
 }
 
 #[derive(Default)]
@@ -33,82 +41,48 @@ struct Checker {
 }
 
 impl Checker {
-    fn length(&mut self, rule: &'static Rule, path: &str, value: Option<&str>, len: usize, min: usize, max: usize) {
+    /// Records a violation of `constraint` by the member at `path`, showing `value` unless the
+    /// member is sensitive (`None`).
+    fn violation(&mut self, rule: &'static Rule, path: &str, value: Option<&str>, constraint: Option<String>) {
+        let Some(constraint) = constraint else { return };
         let shown = match value {
             Some(v) => format!("Value '{v}' at '{path}'"),
             None => format!("Value at '{path}'"),
         };
-        let constraint = if len < min {
-            format!("Member must have length greater than or equal to {min}")
-        } else if len > max {
-            format!("Member must have length less than or equal to {max}")
-        } else {
-            return;
-        };
-        self.found.push(Violation {
-            rule,
-            text: format!("{shown} failed to satisfy constraint: {constraint}"),
-            exact: true,
-        });
+        self.found.push(Violation { rule, text: format!("{shown} failed to satisfy constraint: {constraint}") });
     }
 
     fn string(&mut self, rule: &'static Rule, path: &str, v: Option<&String>, min: usize, max: usize) {
         if let Some(v) = v {
-            self.length(rule, path, Some(v), v.chars().count(), min, max);
+            self.violation(rule, path, Some(v), bound_broken("length", v.chars().count(), min, max));
         }
     }
 
     fn sensitive_string(&mut self, rule: &'static Rule, path: &str, v: Option<&String>) {
         if let Some(v) = v {
-            self.length(rule, path, None, v.chars().count(), 1, 65536);
+            self.violation(rule, path, None, bound_broken("length", v.chars().count(), 1, 65536));
         }
     }
 
     fn sensitive_blob(&mut self, rule: &'static Rule, path: &str, v: Option<&Blob>) {
         if let Some(v) = v {
-            self.length(rule, path, None, v.0.len(), 1, 65536);
+            self.violation(rule, path, None, bound_broken("length", v.0.len(), 1, 65536));
         }
     }
 
     fn range(&mut self, rule: &'static Rule, path: &str, v: Option<i64>, min: i64, max: i64) {
-        let Some(v) = v else { return };
-        let constraint = if v < min {
-            format!("Member must have value greater than or equal to {min}")
-        } else if v > max {
-            format!("Member must have value less than or equal to {max}")
-        } else {
-            return;
-        };
-        self.found.push(Violation {
-            rule,
-            text: format!("Value '{v}' at '{path}' failed to satisfy constraint: {constraint}"),
-            exact: true,
-        });
+        if let Some(v) = v {
+            self.violation(rule, path, Some(&v.to_string()), bound_broken("value", v, min, max));
+        }
     }
 
     fn stages(&mut self, path: &str, v: Option<&Vec<String>>) {
         let Some(list) = v else { return };
-        if !(1..=20).contains(&list.len()) {
-            let constraint = if list.is_empty() {
-                "Member must have length greater than or equal to 1"
-            } else {
-                "Member must have length less than or equal to 20"
-            };
-            self.found.push(Violation {
-                rule: &rules::STAGES_SHAPE,
-                text: format!("Value '[{}]' at '{path}' failed to satisfy constraint: {constraint}", list.join(", ")),
-                exact: false,
-            });
-        }
+        let shown = format!("[{}]", list.join(", "));
+        self.violation(&rules::STAGES_SHAPE, path, Some(&shown), bound_broken("length", list.len(), 1, 20));
         if list.iter().any(|l| !(1..=256).contains(&l.chars().count())) {
-            self.found.push(Violation {
-                rule: &rules::STAGES_SHAPE,
-                text: format!(
-                    "Value '[{}]' at '{path}' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 1]",
-                    list.join(", ")
-                ),
-                exact: false,
-            });
+            let each = "Member must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 1]";
+            self.violation(&rules::STAGES_SHAPE, path, Some(&shown), Some(each.to_string()));
         }
     }
 }
@@ -189,7 +163,6 @@ pub fn constraints(req: &Request, cx: &mut Ctx) -> Result<(), ApiError> {
         cx.cite(v.rule);
     }
     // Wording differs between recordings (see the module docs): code only.
-    let _ = first.exact;
     cx.fail(rule, ApiError::code_only("ValidationException", message))
 }
 

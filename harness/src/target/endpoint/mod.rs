@@ -304,43 +304,26 @@ impl EndpointTarget {
                 }
                 other => other.map(str::to_string),
             };
-            let result = self
-                .client
-                .list_secret_version_ids()
-                .secret_id(&input.secret_id)
-                .set_include_deprecated(input.include_deprecated)
-                .set_max_results(input.max_results.map(|n| n.clamp(i32::MIN as i64, i32::MAX as i64) as i32))
-                .set_next_token(token)
-                .send()
-                .await;
-            return match result {
-                Ok(page) => {
-                    if let (Some(t), Ok(mut m)) = (page.next_token.clone(), self.page_tokens.lock()) {
-                        m.insert(input.secret_id.clone(), t);
-                    }
-                    let mut v = convert::list_secret_version_ids(std::slice::from_ref(&page));
-                    if let (Some(t), Value::Object(o)) = (page.next_token.clone(), &mut v) {
-                        o.insert("NextToken".into(), Value::String(t));
-                    }
-                    Observed::Ok(v)
-                }
-                Err(e) => classify(&e),
+            let max_results = input.max_results.map(|n| n.clamp(i32::MIN as i64, i32::MAX as i64) as i32);
+            let page = match self.list_page(input, max_results, token).await {
+                Ok(page) => page,
+                Err(fault) => return fault,
             };
+            if let (Some(t), Ok(mut m)) = (page.next_token.clone(), self.page_tokens.lock()) {
+                m.insert(input.secret_id.clone(), t);
+            }
+            let mut v = convert::list_secret_version_ids(std::slice::from_ref(&page));
+            if let (Some(t), Value::Object(o)) = (page.next_token.clone(), &mut v) {
+                o.insert("NextToken".into(), Value::String(t));
+            }
+            return Observed::Ok(v);
         }
         let mut pages = Vec::new();
         let mut next_token: Option<String> = None;
         loop {
-            let result = self
-                .client
-                .list_secret_version_ids()
-                .secret_id(&input.secret_id)
-                .set_include_deprecated(input.include_deprecated)
-                .set_next_token(next_token.clone())
-                .send()
-                .await;
-            let page = match result {
+            let page = match self.list_page(input, None, next_token.clone()).await {
                 Ok(page) => page,
-                Err(e) => return classify(&e),
+                Err(fault) => return fault,
             };
             let token = page.next_token.clone().filter(|t| !t.is_empty());
             pages.push(page);
@@ -362,6 +345,24 @@ impl EndpointTarget {
             }
         }
         Observed::Ok(convert::list_secret_version_ids(&pages))
+    }
+
+    /// One ListSecretVersionIds call; an error comes back as the observation it is.
+    async fn list_page(
+        &self,
+        input: &sm_model::request::ListSecretVersionIds,
+        max_results: Option<i32>,
+        next_token: Option<String>,
+    ) -> Result<aws_sdk_secretsmanager::operation::list_secret_version_ids::ListSecretVersionIdsOutput, Observed> {
+        self.client
+            .list_secret_version_ids()
+            .secret_id(&input.secret_id)
+            .set_include_deprecated(input.include_deprecated)
+            .set_max_results(max_results)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| classify(&e))
     }
 }
 
