@@ -45,6 +45,8 @@ enum Command {
     /// Serve the reference model as a Secrets Manager endpoint (awsJson1.1) that runs rotation
     /// functions. Any credentials are accepted.
     Serve(sm_server::cli::ServeArgs),
+    /// Benchmarks: measured speed and memory, printed as a report.
+    Bench(cli::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
                     Command::Setup(a) => cli::setup::cmd_setup(a).await,
                     Command::DraftEntries(a) => cli::draft::cmd_draft(a).await,
                     Command::Serve(a) => Ok(sm_server::cli::run(a).await),
+                    Command::Bench(a) => cli::bench::cmd_bench(a).await,
                     Command::Matrix(a) => cli::matrix::cmd_matrix_run(a).await,
                     Command::Repro(a) => cli::repro::cmd_repro(a),
                     Command::Evidence(a) => cli::evidence::cmd_evidence(a),

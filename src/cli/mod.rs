@@ -1,6 +1,7 @@
 //! The `smconform` commands, one module each, and what they share: exit codes and errors
 //! ([`exit`]), and the target options ([`target`]).
 
+pub mod bench;
 pub mod draft;
 pub mod evidence;
 pub mod exit;
