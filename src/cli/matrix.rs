@@ -106,11 +106,12 @@ pub async fn cmd_matrix_run(args: MatrixArgs) -> Result<u8, Failure> {
             .iter()
             .map(|i| {
                 let f = &report.found[*i];
-                (f.rules.last().map(|r| r.id.to_string()).unwrap_or_default(), f.signature.clone())
+                (f.cause.rule.id.to_string(), format!("{} ({})", f.cause, f.signature))
             })
             .collect();
         any_new |= !new.is_empty() || !classified.changed().is_empty();
-        let exercised = report.coverage.rules.keys().map(|r| r.to_string()).collect();
+        let exercised =
+            sm_model::rules::ALL.iter().filter(|r| report.coverage.exercised(r.id)).map(|r| r.id.to_string()).collect();
         column.run = Some(parity::RunEvidence { exercised, new });
     }
     let markdown = parity::markdown(&columns);
