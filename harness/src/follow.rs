@@ -150,3 +150,60 @@ pub fn closest(allowed: &[Outcome], observed: &Observed) -> (Outcome, Mismatch) 
     }
     best.expect("a divergence has at least one allowed outcome")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sm_model::request::{Blob, CreateSecret, DeleteSecret, PutSecretValue, SecretIdOnly};
+    use sm_model::state::logical_arn;
+
+    const T1: &str = "00000000-0000-4000-8000-000000000001";
+    const T2: &str = "00000000-0000-4000-8000-000000000002";
+
+    fn create(string: Option<&str>, binary: bool) -> Request {
+        Request::CreateSecret(CreateSecret {
+            name: "s0".into(),
+            client_request_token: Some(T1.into()),
+            secret_string: string.map(str::to_string),
+            secret_binary: binary.then(|| Blob(vec![0, 1])),
+            ..Default::default()
+        })
+    }
+
+    fn created() -> Observed {
+        Observed::Ok(serde_json::json!({"ARN": logical_arn("s0"), "Name": "s0", "VersionId": T1}))
+    }
+
+    #[test]
+    fn a_write_let_through_against_input_validation_is_adopted() {
+        let mut f = Follower::new(Model::new());
+        let Followed::Diverged(d) = f.step(&create(Some("v0"), true), &created()) else { panic!("diverges") };
+        assert_eq!(d.continuation, Continuation::Adopted);
+        assert!(!d.after_adoption);
+        let describe = Request::DescribeSecret(SecretIdOnly { secret_id: "s0".into() });
+        let answer = sm_model::apply(&mut f.states()[0].clone(), &describe);
+        assert!(answer.is_ok(), "the adopted state holds the secret: {answer:?}");
+    }
+
+    #[test]
+    fn a_write_the_model_cannot_follow_retires_its_secret() {
+        let mut f = Follower::new(Model::new());
+        assert!(matches!(f.step(&create(Some("v0"), false), &created()), Followed::Matched(_)));
+        let delete = Request::DeleteSecret(DeleteSecret { secret_id: "s0".into(), ..Default::default() });
+        let deleted = Observed::Ok(serde_json::json!({"ARN": logical_arn("s0"), "Name": "s0", "DeletionDate": 1.0}));
+        assert!(matches!(f.step(&delete, &deleted), Followed::Matched(_)));
+        // A put on a secret scheduled for deletion that the target accepts: not a state AWS reaches.
+        let put = Request::PutSecretValue(PutSecretValue {
+            secret_id: "s0".into(),
+            client_request_token: Some(T2.into()),
+            secret_string: Some("v1".into()),
+            ..Default::default()
+        });
+        let stored = Observed::Ok(serde_json::json!({"ARN": logical_arn("s0"), "Name": "s0", "VersionId": T2}));
+        let Followed::Diverged(d) = f.step(&put, &stored) else { panic!("diverges") };
+        assert_eq!(d.cause.to_string(), "does not enforce secret.deleted");
+        assert_eq!(d.continuation, Continuation::Retired("s0".into()));
+        assert!(f.retired().contains("s0"));
+        assert!(matches!(f.step(&put, &stored), Followed::Unchecked), "a retired secret is not checked");
+    }
+}
