@@ -104,6 +104,7 @@ fn full_run_problems(spec: &'static EmulatorSpec) -> Vec<String> {
         jobs: 4,
         out_dir: out,
         max_shrink_iters: 500,
+        already_reproduced: catalogue.reproduced(),
     };
     let session = Session::new(format!("smct-full-{}-", spec.name));
     emulator.block_on(async {

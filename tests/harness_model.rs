@@ -19,7 +19,15 @@ fn out_dir(name: &str) -> PathBuf {
 fn run_blocking(target: Arc<dyn Target>, cases: usize, steps: usize, seed: u64, out: PathBuf) -> RunReport {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(async move {
-        let config = RunConfig { cases, steps, seed, jobs: 4, out_dir: out, max_shrink_iters: 2000 };
+        let config = RunConfig {
+            cases,
+            steps,
+            seed,
+            jobs: 4,
+            out_dir: out,
+            max_shrink_iters: 2000,
+            already_reproduced: Default::default(),
+        };
         run(target, config, Session::new("smconform-test-")).await
     })
 }

@@ -9,7 +9,15 @@ use sm_harness::target::model::ModelTarget;
 use sm_harness::target::moto;
 
 fn config_for(out: &std::path::Path) -> RunConfig {
-    RunConfig { cases: 80, steps: 20, seed: 11, jobs: 4, out_dir: out.to_path_buf(), max_shrink_iters: 300 }
+    RunConfig {
+        cases: 80,
+        steps: 20,
+        seed: 11,
+        jobs: 4,
+        out_dir: out.to_path_buf(),
+        max_shrink_iters: 300,
+        already_reproduced: Default::default(),
+    }
 }
 
 #[test]

@@ -204,6 +204,15 @@ impl Catalogue {
         self.entries.iter().find(|e| e.cause == *cause)
     }
 
+    /// Every divergence the catalogue holds a minimal reproduction of (a run with this catalogue
+    /// as baseline need not shrink them again: [`crate::runner::RunConfig::already_reproduced`]).
+    pub fn reproduced(&self) -> std::collections::BTreeSet<crate::runner::Finding> {
+        self.entries
+            .iter()
+            .flat_map(|e| e.reproductions.iter().map(|r| (r.divergence.clone(), e.cause.clone())))
+            .collect()
+    }
+
     /// How many reproductions the catalogue holds.
     pub fn reproductions(&self) -> usize {
         self.entries.iter().map(|e| e.reproductions.len()).sum()

@@ -264,9 +264,9 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
 }
 
 impl Execution {
-    /// The signatures of this execution's divergences, in step order.
-    pub fn signatures(&self) -> Vec<DivergenceId> {
-        self.divergences.iter().map(|d| self.signature_of(d)).collect()
+    /// This execution's findings (each divergence's identity and cause), in step order.
+    pub fn findings(&self) -> Vec<Finding> {
+        self.divergences.iter().map(|d| (self.signature_of(d), d.cause.clone())).collect()
     }
 
     /// The faults of this execution as (0-based step, `fault <operation> <kind>`).
@@ -277,9 +277,9 @@ impl Execution {
             .collect()
     }
 
-    /// The divergence with signature `sig`, if any.
-    pub fn divergence(&self, sig: &DivergenceId) -> Option<&Divergence> {
-        self.divergences.iter().find(|d| self.signature_of(d) == *sig)
+    /// The divergence that is finding `key`, if any.
+    pub fn divergence(&self, key: &Finding) -> Option<&Divergence> {
+        self.divergences.iter().find(|d| d.cause == key.1 && self.signature_of(d) == key.0)
     }
 
     fn signature_of(&self, d: &Divergence) -> DivergenceId {
@@ -287,6 +287,11 @@ impl Execution {
         signature(&step.request, &d.mismatch, step.expected.as_ref())
     }
 }
+
+/// A finding's key: the divergence (symptom) and its cause. One symptom can have two causes (the
+/// same code from the same rule, once explained by the check order and once not), so shrinking
+/// and reproductions are per key.
+pub type Finding = (DivergenceId, Cause);
 
 /// Settings of a generated run.
 #[derive(Clone, Debug)]
@@ -299,6 +304,9 @@ pub struct RunConfig {
     pub out_dir: PathBuf,
     /// Upper bound on shrink attempts per divergence.
     pub max_shrink_iters: usize,
+    /// Divergences a baseline already holds a minimal reproduction of: not shrunk again (the
+    /// run reports them with the case that showed them, cut at the divergence).
+    pub already_reproduced: BTreeSet<Finding>,
 }
 
 /// A divergence found by a run, shrunk.
@@ -398,7 +406,7 @@ fn model_for(resolver: &Resolver) -> Model {
 
 struct Shared {
     report: RunReport,
-    claimed: BTreeMap<DivergenceId, usize>,
+    claimed: BTreeMap<Finding, usize>,
     claimed_faults: BTreeSet<String>,
     next: usize,
     consecutive_faults: usize,
@@ -476,7 +484,7 @@ async fn worker(
         }
         session.cases_done.fetch_add(1, Ordering::Relaxed);
         sink.event(&RunEvent::CaseFinished { case });
-        let (new_signatures, new_faults): (Vec<DivergenceId>, Vec<String>) = {
+        let (new_signatures, new_faults): (Vec<Finding>, Vec<String>) = {
             let mut s = shared.borrow_mut();
             s.report.cases_run += 1;
             s.report.coverage.merge(&exec.coverage);
@@ -508,7 +516,7 @@ async fn worker(
                 }
             }
             let mut fresh = Vec::new();
-            for sig in exec.signatures() {
+            for sig in exec.findings() {
                 match s.claimed.get_mut(&sig) {
                     Some(hits) => *hits += 1,
                     None => {
@@ -520,16 +528,19 @@ async fn worker(
             (fresh, fresh_faults)
         };
         for sig in new_signatures {
-            sink.event(&RunEvent::Divergence { case, signature: &sig.to_string() });
+            sink.event(&RunEvent::Divergence { case, signature: &sig.0.to_string() });
             // Each divergence is shrunk on its own, from the same generated case.
             let mut tree = generate_case(config.seed, case, config.steps, omit_token);
             let first = exec.clone();
             let keeps = |e: &Execution| e.divergence(&sig).is_some();
-            let (shrunk_ops, shrunk) =
-                shrink(&*target, &mut *tree, &keeps, first, &resolver, &session, config.max_shrink_iters).await;
+            let (shrunk_ops, shrunk) = if config.already_reproduced.contains(&sig) {
+                (ops.clone(), first)
+            } else {
+                shrink(&*target, &mut *tree, &keeps, first, &resolver, &session, config.max_shrink_iters).await
+            };
             let found =
                 found_reproduction(&target.name(), &config, case, ops.len(), &sig, shrunk_ops.len(), shrunk, &resolver);
-            sink.event(&RunEvent::Shrunk { signature: &sig.to_string(), trace: &found.trace, path: &found.path });
+            sink.event(&RunEvent::Shrunk { signature: &sig.0.to_string(), trace: &found.trace, path: &found.path });
             let mut s = shared.borrow_mut();
             let hits = s.claimed.get(&sig).copied().unwrap_or(1);
             s.report.found.push(Found { hits, ..found });
@@ -651,13 +662,14 @@ fn found_reproduction(
     config: &RunConfig,
     case: usize,
     original_steps: usize,
-    sig: &DivergenceId,
+    key: &Finding,
     shrunk_len: usize,
     exec: Execution,
     resolver: &Resolver,
 ) -> Found {
     let mut exec = exec;
-    let Some(d) = exec.divergence(sig).cloned() else {
+    let sig = &key.0;
+    let Some(d) = exec.divergence(key).cloned() else {
         unreachable!("only executions showing the divergence are written");
     };
     // The reproduction ends at its divergence.
@@ -672,8 +684,7 @@ fn found_reproduction(
         config.seed, config.steps
     );
     let trace = execution_trace(title, source, &exec, resolver);
-    let slug: String = sig
-        .to_string()
+    let slug: String = format!("{sig} {}", key.1)
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
         .collect::<String>()

@@ -106,6 +106,7 @@ async fn grow(args: GrowArgs) -> Result<u8, Failure> {
             jobs: args.jobs,
             out_dir: args.out.join(format!("seed-{seed}")),
             max_shrink_iters: 500,
+            already_reproduced: catalogue.reproduced(),
         };
         let report = run(target.clone(), config, session.clone()).await;
         if let Some(why) = &report.aborted {

@@ -94,6 +94,7 @@ pub async fn cmd_matrix_run(args: MatrixArgs) -> Result<u8, Failure> {
             jobs: 4,
             out_dir: args.out.join(&column.target),
             max_shrink_iters: 500,
+            already_reproduced: column.catalogue.reproduced(),
         };
         let report = run(target.clone(), config, session.clone()).await;
         let classified = classify(&report, &column.catalogue, &*target, &session).await;

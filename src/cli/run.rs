@@ -91,6 +91,7 @@ pub async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
         jobs: args.jobs,
         out_dir: args.out.clone(),
         max_shrink_iters: args.max_shrink,
+        already_reproduced: baseline.as_ref().map(Catalogue::reproduced).unwrap_or_default(),
     };
     let traces = Arc::new(TraceFiles::default());
     let mut sinks = Sinks(vec![traces.clone()]);
