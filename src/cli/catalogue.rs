@@ -130,6 +130,40 @@ async fn grow(args: GrowArgs) -> Result<u8, Failure> {
                 }
             }
         }
+        // Kinds of fault (an operation the target fails on) are catalogued like causes.
+        for repro in &report.fault_reproductions {
+            let Ok(Some((divergence, cause))) = recorded_cause(&repro.trace) else { continue };
+            let known = |e: &Entry| e.cause == cause && e.operations().contains(&divergence.operation);
+            if catalogue.entries.iter().any(known) || drafts.values().any(known) {
+                continue;
+            }
+            let reproduction = Reproduction {
+                id: format!("{}-{}", spec.name, slug(&repro.signature)),
+                explanation: format!("{} fails ({}) where AWS answers as the model does.", spec.name, repro.signature),
+                divergence,
+                trace: repro.trace.clone(),
+            };
+            match drafts.get_mut(&cause) {
+                Some(d) => d.reproductions.push(reproduction),
+                None => {
+                    fresh.push(cause.to_string());
+                    let id = format!("{}-{}", spec.name, cause.slug());
+                    drafts.insert(
+                        cause.clone(),
+                        Entry {
+                            path: args.out.join(format!("{id}.json")),
+                            id,
+                            target: spec.name.to_string(),
+                            target_version: spec.version.to_string(),
+                            explanation: format!("DRAFT: {}", cause.sentence(spec.name)),
+                            cause,
+                            upstream: None,
+                            reproductions: vec![reproduction],
+                        },
+                    );
+                }
+            }
+        }
         println!(
             "seed {seed}: {} cases, {} causes seen, {} new: {}",
             report.cases_run,
@@ -215,6 +249,10 @@ fn draft_entry(target: &str, version: &str, f: &Found, out: &Path) -> Entry {
         upstream: None,
         reproductions: vec![draft_reproduction(target, f)],
     }
+}
+
+fn slug(text: &str) -> String {
+    text.chars().map(slug_char).collect::<String>().split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
 }
 
 fn slug_char(c: char) -> char {
