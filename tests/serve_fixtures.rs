@@ -6,6 +6,10 @@
 //!
 //! Traces declare rotation functions by ARN; one ARN has different behaviours in different
 //! traces, so the traces are grouped into batches whose declarations agree, one server each.
+//!
+//! [`CANNOT_REPLAY`] lists the evidence traces that cannot replay green through the SDK against
+//! any faithful endpoint, each with its reason; they must fail (so that an entry is removed when
+//! it starts passing), and every other trace must pass.
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -34,6 +38,38 @@ fn serve(functions: &BTreeMap<String, String>) -> (Serve, String) {
     let url = line.trim().strip_prefix("smconform serve: listening on ").expect("serve's URL").to_string();
     (Serve(child), url)
 }
+
+/// Evidence traces that fail against serve for a reason other than serve, by file.
+const CANNOT_REPLAY: &[(&str, &str)] = &[
+    // The Rust SDK fills a missing ClientRequestToken (an idempotency token), so the request AWS
+    // refused (it came from a client that does not) cannot be sent through it.
+    ("evidence/issues/async-aws-1069-create-without-token.json", "the SDK adds the missing token"),
+    ("evidence/issues/aws-sdk-js-v3-4640-put-without-token.json", "the SDK adds the missing token"),
+    ("evidence/localstack/test-no-client-request-token-createsecret.json", "the SDK adds the missing token"),
+    ("evidence/localstack/test-no-client-request-token-putsecretvalue.json", "the SDK adds the missing token"),
+    ("evidence/localstack/test-no-client-request-token-rotatesecret.json", "the SDK adds the missing token"),
+    ("evidence/localstack/test-no-client-request-token-updatesecret.json", "the SDK adds the missing token"),
+    // AWS answered while its (real, asynchronous) rotation function was still running; serve's
+    // declared behaviour has finished by the time RotateSecret answers. Both are outcomes the
+    // model allows (the replay's model check passes); the recording shows the other one.
+    ("evidence/issues/aws-samples-rotation-145-pending-kept.json", "AWS's function was still running"),
+    ("evidence/issues/aws-samples-rotation-168-pending-kept.json", "AWS's function was still running"),
+    ("evidence/issues/terraform-aws-35023-rotate-while-incomplete.json", "AWS's function was still running"),
+    // AWS still treated a name force-deleted a moment before as scheduled for deletion; the model
+    // allows that and the immediate re-creation serve (canonically) gives.
+    ("evidence/issues/terraform-aws-10259-force-delete-recreate.json", "eventual consistency on AWS's side"),
+    // AWS worded this constraint "Member must have length" in 2020 and "Member must have a
+    // length" in 2024 (model/src/validate.rs); serve gives the model's text, which matches the
+    // 2020 recording, and only one of the two can match.
+    ("evidence/issues/terraform-aws-35827-versionid-validation.json", "AWS's wording changed between recordings"),
+    // AWS's own examples of DescribeSecret after RotateSecret with `cron(0 16 1,15 * ? *)` give
+    // AutomaticallyAfterDays 2 (AWS CLI) and 14 (botocore); the model leaves the value open and
+    // serve answers 1, so neither example can match.
+    ("evidence/awscli/describe-secret.json", "AWS's examples disagree on AutomaticallyAfterDays"),
+    ("evidence/botocore/to-retrieve-the-details-of-a-secret.json", "AWS's examples disagree on AutomaticallyAfterDays"),
+    // An empty SecretId: replays put the run's prefix before every name, so "" is never sent.
+    ("evidence/issues/terraform-aws-39406-rotate-empty-secretid.json", "names are prefixed on replay"),
+];
 
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> =
@@ -90,6 +126,8 @@ fn every_fixture_trace_replays_green_against_serve() {
     }
     let replayed: usize = batches.iter().map(|(_, p)| p.len()).sum();
     assert!(replayed >= 250, "only {replayed} fixture traces found ({skipped} contradicted ones left out)");
+    let mut failed = std::collections::BTreeSet::new();
+    let mut logs = String::new();
     for (functions, paths) in &batches {
         let (_server, url) = serve(functions);
         let out = Command::new(env!("CARGO_BIN_EXE_smconform"))
@@ -98,13 +136,24 @@ fn every_fixture_trace_replays_green_against_serve() {
             .output()
             .expect("replay runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
-        let failing: Vec<&str> = stdout.lines().filter(|l| !l.contains("PASS") && l.contains(".json")).collect();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "replay against serve failed:\n{}\n---\n{stdout}\n{}",
-            failing.join("\n"),
+        for line in stdout.lines() {
+            if let Some(path) = line.strip_prefix("FAIL ").or_else(|| line.strip_prefix("FAULT ")) {
+                let path = path.split(" (").next().unwrap_or(path);
+                let relative = Path::new(path).strip_prefix(&root).map(|p| p.display().to_string());
+                failed.insert(relative.unwrap_or_else(|_| path.to_string()));
+            }
+        }
+        let code = out.status.code();
+        assert!(
+            matches!(code, Some(0) | Some(1)),
+            "replay did not finish ({code:?}):\n{stdout}\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        logs.push_str(&stdout);
     }
+    let expected: std::collections::BTreeSet<String> = CANNOT_REPLAY.iter().map(|(f, _)| f.to_string()).collect();
+    let unexpected: Vec<&String> = failed.difference(&expected).collect();
+    let now_passing: Vec<&String> = expected.difference(&failed).collect();
+    assert!(unexpected.is_empty(), "fixture traces that do not replay green against serve: {unexpected:?}\n{logs}");
+    assert!(now_passing.is_empty(), "listed in CANNOT_REPLAY but passing now (remove them): {now_passing:?}");
 }
