@@ -247,6 +247,8 @@ impl Core {
             .flatten();
         let name = sm_model::state::name_of(req.secret_id()).to_string();
         let had = self.regions.get(region).is_some_and(|s| s.suffixes.contains_key(&name));
+        // The ARN a forced deletion answers with is the one the secret had.
+        let arn_before = self.scope(region).and_then(|s| s.arn(&name));
         let expect = self.execute(region, &req, call.now_ms, None);
         let value = match expect {
             Expect::Err(e) => {
@@ -290,6 +292,9 @@ impl Core {
         }
         fill_placeholders(&mut value, &req, given_id.as_deref(), call.now_ms);
         if let Some(scope) = self.scope(region) {
+            if let (None, Some(before)) = (scope.arn(&name), &arn_before) {
+                replace_string(&mut value, &format!("{}{name}", arn::LOGICAL_PREFIX), before);
+            }
             scope.translate(&mut value);
         }
         strip_nulls(&mut value);
@@ -306,6 +311,9 @@ impl Core {
     fn meta_answer(&mut self, region: &str, call: Call) -> Result<Value, WireError> {
         let op = call.op.as_str();
         let input = shapes::check_input(op, call.input.clone(), Limits::Check)?;
+        if let Some(id) = input.get("SecretId").and_then(Value::as_str) {
+            meta::check_name(id)?;
+        }
         if op == "ValidateResourcePolicy" {
             return meta::validate_policy(&input);
         }
@@ -486,8 +494,13 @@ fn apply_one(model: &mut Model, name: &str, req: &Request) -> sm_model::Outcome 
     let outcome = apply(&mut one, req);
     model.clock = one.clock;
     model.functions = one.functions;
-    model.secrets.append(&mut one.secrets);
-    model.recently_force_deleted.append(&mut one.recently_force_deleted);
+    // One insert each (BTreeMap::append would rebuild the whole map).
+    for (name, secret) in std::mem::take(&mut one.secrets) {
+        model.secrets.insert(name, secret);
+    }
+    for name in std::mem::take(&mut one.recently_force_deleted) {
+        model.recently_force_deleted.insert(name);
+    }
     outcome
 }
 
@@ -608,6 +621,16 @@ fn fill_placeholders(value: &mut Value, req: &Request, given_id: Option<&str>, n
             }
         }
         Value::Array(items) => items.iter_mut().for_each(|v| fill_placeholders(v, req, given_id, now_ms)),
+        _ => {}
+    }
+}
+
+/// Replaces every string member equal to `from` by `to`, at any depth.
+fn replace_string(value: &mut Value, from: &str, to: &str) {
+    match value {
+        Value::String(s) if s == from => *s = to.to_string(),
+        Value::Array(items) => items.iter_mut().for_each(|v| replace_string(v, from, to)),
+        Value::Object(o) => o.values_mut().for_each(|v| replace_string(v, from, to)),
         _ => {}
     }
 }

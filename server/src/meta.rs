@@ -36,6 +36,19 @@ pub fn marked_for_deletion() -> WireError {
     )
 }
 
+/// The name check the service makes on a `SecretId` that is not an ARN, before anything else
+/// (the model's rule for its operations; LocalStack's AWS-recorded `test_invalid_secret_name`
+/// shows it for TagResource, UntagResource and ValidateResourcePolicy too).
+pub fn check_name(secret_id: &str) -> Result<(), WireError> {
+    let valid = !secret_id.is_empty() && secret_id.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c));
+    if secret_id.starts_with("arn:") || valid {
+        return Ok(());
+    }
+    Err(WireError::validation(
+        "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!",
+    ))
+}
+
 /// M1, for a secret that does not exist.
 pub fn not_found() -> WireError {
     WireError::client("ResourceNotFoundException", "Secrets Manager can't find the specified secret.")

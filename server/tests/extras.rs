@@ -81,11 +81,28 @@ fn tags_are_kept_in_order_returned_and_searched() {
             err(&url, "TagResource", json!({"SecretId": "nope", "Tags": []})).await.0,
             "ResourceNotFoundException"
         );
+        let (code, message) = err(&url, "TagResource", json!({"SecretId": "Inv Name", "Tags": []})).await;
+        assert_eq!(code, "ValidationException");
+        assert!(message.starts_with("Invalid name. Must be a valid name"), "{message}");
+        let policy = json!({"SecretId": "Inv Name", "ResourcePolicy": "{}"});
+        assert_eq!(err(&url, "ValidateResourcePolicy", policy).await.0, "ValidationException");
         ok(&url, "DeleteSecret", json!({"SecretId": "u"})).await;
         let (code, message) =
             err(&url, "TagResource", json!({"SecretId": "u", "Tags": [{"Key": "a", "Value": "b"}]})).await;
         assert_eq!(code, "InvalidRequestException");
         assert_eq!(message, "You can't perform this operation on the secret because it was marked for deletion.");
+        server.shutdown().await;
+    });
+}
+
+#[test]
+fn a_forced_deletion_answers_with_the_arn_the_secret_had() {
+    runtime().block_on(async {
+        let server = start(ServerConfig::default()).await;
+        let url = server.url();
+        let created = ok(&url, "CreateSecret", json!({"Name": "f", "SecretString": "s"})).await;
+        let deleted = ok(&url, "DeleteSecret", json!({"SecretId": "f", "ForceDeleteWithoutRecovery": true})).await;
+        assert_eq!(deleted["ARN"], created["ARN"]);
         server.shutdown().await;
     });
 }
