@@ -12,6 +12,7 @@
 use crate::arn::{self, Scope};
 use crate::config::{FunctionSpec, ServerConfig};
 use crate::journal::{Journal, JournalError, Record};
+use crate::meta::{self, Meta};
 use crate::shapes::{self, Limits};
 use crate::wire::WireError;
 use crate::{list, password};
@@ -31,6 +32,8 @@ pub struct RegionState {
     pub suffixes: BTreeMap<String, String>,
     /// When each secret was created (epoch ms) and its creation order.
     pub created: BTreeMap<String, (u64, u64)>,
+    /// What the model does not keep (tags, resource policy), by name.
+    pub meta: BTreeMap<String, Meta>,
 }
 
 /// A decoded request.
@@ -104,12 +107,23 @@ impl Core {
             reason,
         };
         match record {
-            Record::Request { t, region, op, input, suffix } => {
+            Record::Request { t, region, op, input, suffix, tags } => {
                 let req = Request::from_parts(&op, input).map_err(|e| diverged(&op, e.to_string()))?;
                 let outcome = self.execute(&region, &req, t, suffix);
                 if let Expect::Err(e) = outcome {
                     return Err(diverged(&op, format!("{}: {}", e.code, e.message)));
                 }
+                if let Some(Value::Array(tags)) = tags {
+                    let name = sm_model::state::name_of(req.secret_id()).to_string();
+                    self.region_mut(&region).meta.entry(name).or_default().tag(&tags);
+                }
+            }
+            Record::Meta { region, op, name, input, .. } => {
+                let input = input.as_object().cloned().unwrap_or_default();
+                let state = self.region_mut(&region);
+                let mut m = state.meta.get(&name).cloned().unwrap_or_default();
+                m.change(&op, &input).map_err(|e| diverged(&op, e.message.unwrap_or(e.code)))?;
+                state.meta.insert(name, m);
             }
             Record::RotationFinished { t, region, name, token } => {
                 let state = self.region_mut(&region);
@@ -157,8 +171,8 @@ impl Core {
         let seq = self.next_seq;
         let state = self.region_mut(region);
         observe_time(&mut state.model, now_ms);
-        let outcome = apply(&mut state.model, req);
         let name = sm_model::state::name_of(req.secret_id()).to_string();
+        let outcome = apply_one(&mut state.model, &name, req);
         let exists = state.model.secrets.contains_key(&name);
         let mut created = false;
         match (exists, state.suffixes.contains_key(&name)) {
@@ -170,6 +184,7 @@ impl Core {
             (false, true) => {
                 state.suffixes.remove(&name);
                 state.created.remove(&name);
+                state.meta.remove(&name);
             }
             _ => {}
         }
@@ -197,6 +212,8 @@ impl Core {
             "GetRandomPassword" => {
                 shapes::check_input(op, call.input, Limits::Check).and_then(|i| password::get_random_password(&i))
             }
+            "BatchGetSecretValue" => return self.batch_get(&region, call),
+            _ if meta::CHANGES.contains(&op) || meta::READS.contains(&op) => return self.meta_call(&region, call),
             _ if Request::OPERATIONS.contains(&op) => return self.model_call(&region, call),
             _ => Err(WireError::unknown_operation()),
         };
@@ -214,6 +231,7 @@ impl Core {
             Err(e) => return fail(e),
         };
         self.region_mut(region);
+        let tags = if call.op == "CreateSecret" { input.get("Tags").cloned() } else { None };
         let given_id = input.get("SecretId").and_then(Value::as_str).map(str::to_string);
         if let (Some(id), Some(scope)) = (&given_id, self.scope(region)) {
             let resolved = scope.resolve(id);
@@ -224,9 +242,13 @@ impl Core {
             Err(e) => return fail(e),
         };
         let mutating = !READS.contains(&req.op());
-        let snapshot = (mutating && self.journal.is_some()).then(|| self.regions.get(region).cloned()).flatten();
+        let snapshot = (mutating && self.journal.is_some())
+            .then(|| self.regions.get(region).map(|s| Undo::of(s, sm_model::state::name_of(req.secret_id()))))
+            .flatten();
         let name = sm_model::state::name_of(req.secret_id()).to_string();
         let had = self.regions.get(region).is_some_and(|s| s.suffixes.contains_key(&name));
+        // The ARN a forced deletion answers with is the one the secret had.
+        let arn_before = self.scope(region).and_then(|s| s.arn(&name));
         let expect = self.execute(region, &req, call.now_ms, None);
         let value = match expect {
             Expect::Err(e) => {
@@ -244,24 +266,164 @@ impl Core {
                     region: region.to_string(),
                     op: req.op().to_string(),
                     input: req.input_json(),
+                    tags: if suffix.is_some() { tags.clone() } else { None },
                     suffix,
                 };
                 if let Err(e) = journal.append(&record) {
-                    if let Some(s) = snapshot {
-                        self.regions.insert(region.to_string(), s);
+                    if let (Some(undo), Some(state)) = (snapshot, self.regions.get_mut(region)) {
+                        undo.restore(state);
                     }
                     return fail(WireError::internal(format!("the change could not be made durable: {e}")));
                 }
             }
         }
         let mut value = value;
+        if let Some(state) = self.regions.get_mut(region) {
+            if let (false, Some(Value::Array(tags))) = (had, &tags) {
+                if state.suffixes.contains_key(&name) {
+                    state.meta.entry(name.clone()).or_default().tag(tags);
+                }
+            }
+            if let (Request::DescribeSecret(_), Value::Object(o)) = (&req, &mut value) {
+                if let Some(t) = state.meta.get(&name).and_then(Meta::tags_json) {
+                    o.insert("Tags".into(), t);
+                }
+            }
+        }
         fill_placeholders(&mut value, &req, given_id.as_deref(), call.now_ms);
         if let Some(scope) = self.scope(region) {
+            if let (None, Some(before)) = (scope.arn(&name), &arn_before) {
+                replace_string(&mut value, &format!("{}{name}", arn::LOGICAL_PREFIX), before);
+            }
             scope.translate(&mut value);
         }
         strip_nulls(&mut value);
         let rotation = self.rotation_job(region, &req);
         Reply { answer: Ok(value), rotation }
+    }
+
+    /// The operations on what the server keeps beside the model ([`meta`]).
+    fn meta_call(&mut self, region: &str, call: Call) -> Reply {
+        let answer = self.meta_answer(region, call);
+        Reply { answer, rotation: None }
+    }
+
+    fn meta_answer(&mut self, region: &str, call: Call) -> Result<Value, WireError> {
+        let op = call.op.as_str();
+        let input = shapes::check_input(op, call.input.clone(), Limits::Check)?;
+        if let Some(id) = input.get("SecretId").and_then(Value::as_str) {
+            meta::check_name(id)?;
+        }
+        if op == "ValidateResourcePolicy" {
+            return meta::validate_policy(&input);
+        }
+        self.region_mut(region);
+        let id = input.get("SecretId").and_then(Value::as_str).unwrap_or_default();
+        let scope = self.scope(region).ok_or_else(|| WireError::internal("the region vanished"))?;
+        let name = scope.resolve(id);
+        let arn = scope.arn(&name);
+        let state = self.regions.get(region).ok_or_else(|| WireError::internal("the region vanished"))?;
+        let secret = state.model.secrets.get(&name).ok_or_else(meta::not_found)?;
+        let arn = arn.ok_or_else(meta::not_found)?;
+        let current = state.meta.get(&name).cloned().unwrap_or_default();
+        let named = || serde_json::json!({"ARN": arn, "Name": name});
+        if op == "GetResourcePolicy" {
+            let mut out = named();
+            if let (Some(p), Value::Object(o)) = (&current.policy, &mut out) {
+                o.insert("ResourcePolicy".into(), Value::String(p.clone()));
+            }
+            return Ok(out);
+        }
+        if secret.deleted {
+            return Err(meta::marked_for_deletion());
+        }
+        let mut changed = current;
+        changed.change(op, &input)?;
+        if let Some(journal) = &mut self.journal {
+            let record = Record::Meta {
+                t: call.now_ms,
+                region: region.to_string(),
+                op: op.to_string(),
+                name: name.clone(),
+                input: Value::Object(input.clone()),
+            };
+            journal
+                .append(&record)
+                .map_err(|e| WireError::internal(format!("the change could not be made durable: {e}")))?;
+        }
+        let out = if op.ends_with("ResourcePolicy") { named() } else { serde_json::json!({}) };
+        if let Some(state) = self.regions.get_mut(region) {
+            state.meta.insert(name, changed);
+        }
+        Ok(out)
+    }
+
+    /// BatchGetSecretValue: GetSecretValue for each secret of `SecretIdList`, or of one page of
+    /// the secrets `Filters` selects (as ListSecrets does); a secret that cannot be read is an
+    /// entry of `Errors` (semantics.md §5.7).
+    fn batch_get(&mut self, region: &str, call: Call) -> Reply {
+        let answer = self.batch_answer(region, &call);
+        Reply { answer, rotation: None }
+    }
+
+    fn batch_answer(&mut self, region: &str, call: &Call) -> Result<Value, WireError> {
+        let input = shapes::check_input(&call.op, call.input.clone(), Limits::Check)?;
+        let ids = input.get("SecretIdList").and_then(Value::as_array);
+        let filters = input.get("Filters");
+        let mut next_token = None;
+        let ids: Vec<String> = match (ids, filters) {
+            (Some(ids), None) => {
+                if input.contains_key("MaxResults") || input.contains_key("NextToken") {
+                    return Err(WireError::client(
+                        "InvalidParameterException",
+                        "You can use MaxResults and NextToken only with Filters.",
+                    ));
+                }
+                ids.iter().filter_map(Value::as_str).map(str::to_string).collect()
+            }
+            (None, Some(_)) => {
+                self.region_mut(region);
+                let state = self.regions.get(region).ok_or_else(|| WireError::internal("the region vanished"))?;
+                let scope = Scope { region, account: &self.account, suffixes: &state.suffixes };
+                let page = list::list_secrets(state, &scope, &input, call.now_ms)?;
+                next_token = page.get("NextToken").cloned();
+                page["SecretList"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.get("ARN").and_then(Value::as_str).map(str::to_string))
+                    .collect()
+            }
+            _ => {
+                return Err(WireError::client(
+                    "InvalidParameterException",
+                    "You must include Filters or SecretIdList, but not both.",
+                ))
+            }
+        };
+        let mut values = Vec::new();
+        let mut errors = Vec::new();
+        for id in ids {
+            let one = Call {
+                op: "GetSecretValue".into(),
+                input: serde_json::json!({ "SecretId": id }),
+                region: call.region.clone(),
+                now_ms: call.now_ms,
+            };
+            match self.model_call(region, one).answer {
+                Ok(v) => values.push(v),
+                Err(e) => errors.push(serde_json::json!({
+                    "SecretId": id,
+                    "ErrorCode": e.code,
+                    "Message": e.message.unwrap_or_default(),
+                })),
+            }
+        }
+        let mut out = serde_json::json!({ "SecretValues": values, "Errors": errors });
+        if let (Some(t), Value::Object(o)) = (next_token, &mut out) {
+            o.insert("NextToken".into(), t);
+        }
+        Ok(out)
     }
 
     /// The rotation a URL function must run after an accepted RotateSecret that rotates now.
@@ -293,7 +455,7 @@ impl Core {
         let Some(state) = self.regions.get_mut(&job.region) else {
             return Ok(false);
         };
-        let snapshot = self.journal.is_some().then(|| state.model.clone());
+        let snapshot = self.journal.is_some().then(|| Undo::of(state, &job.name));
         observe_time(&mut state.model, now_ms);
         let done = sm_model::finish_external_rotation(&mut state.model, &job.name, &job.token);
         if done {
@@ -305,14 +467,92 @@ impl Core {
                     token: job.token.clone(),
                 };
                 if let Err(e) = journal.append(&record) {
-                    if let (Some(s), Some(state)) = (snapshot, self.regions.get_mut(&job.region)) {
-                        state.model = s;
+                    if let (Some(undo), Some(state)) = (snapshot, self.regions.get_mut(&job.region)) {
+                        undo.restore(state);
                     }
                     return Err(e);
                 }
             }
         }
         Ok(done)
+    }
+}
+
+/// Applies `req` to the one secret it names, moved into a model of its own with the region's
+/// clock and functions, and moved back. The same answer and state as applying it to the whole
+/// model (every operation reads and changes only the secret it names and that name's
+/// recent-force-deletion mark), at the cost of that secret: the model copies the state it is
+/// given once or twice per request.
+fn apply_one(model: &mut Model, name: &str, req: &Request) -> sm_model::Outcome {
+    let mut one = Model { clock: model.clock, functions: std::mem::take(&mut model.functions), ..Model::default() };
+    if let Some(secret) = model.secrets.remove(name) {
+        one.secrets.insert(name.to_string(), secret);
+    }
+    if model.recently_force_deleted.remove(name) {
+        one.recently_force_deleted.insert(name.to_string());
+    }
+    let outcome = apply(&mut one, req);
+    model.clock = one.clock;
+    model.functions = one.functions;
+    // One insert each (BTreeMap::append would rebuild the whole map).
+    for (name, secret) in std::mem::take(&mut one.secrets) {
+        model.secrets.insert(name, secret);
+    }
+    for name in std::mem::take(&mut one.recently_force_deleted) {
+        model.recently_force_deleted.insert(name);
+    }
+    outcome
+}
+
+/// What a change to one secret can touch in its region, kept to undo the change when it cannot
+/// be made durable.
+struct Undo {
+    name: String,
+    secret: Option<sm_model::Secret>,
+    force_deleted: bool,
+    clock: u64,
+    suffix: Option<String>,
+    created: Option<(u64, u64)>,
+    meta: Option<Meta>,
+}
+
+impl Undo {
+    fn of(state: &RegionState, name: &str) -> Undo {
+        Undo {
+            name: name.to_string(),
+            secret: state.model.secrets.get(name).cloned(),
+            force_deleted: state.model.recently_force_deleted.contains(name),
+            clock: state.model.clock,
+            suffix: state.suffixes.get(name).cloned(),
+            created: state.created.get(name).copied(),
+            meta: state.meta.get(name).cloned(),
+        }
+    }
+
+    fn restore(self, state: &mut RegionState) {
+        let name = self.name;
+        state.model.clock = self.clock;
+        match self.secret {
+            Some(s) => state.model.secrets.insert(name.clone(), s),
+            None => state.model.secrets.remove(&name),
+        };
+        if self.force_deleted {
+            state.model.recently_force_deleted.insert(name.clone());
+        } else {
+            state.model.recently_force_deleted.remove(&name);
+        }
+        match self.suffix {
+            Some(s) => state.suffixes.insert(name.clone(), s),
+            None => state.suffixes.remove(&name),
+        };
+        match self.created {
+            Some(c) => state.created.insert(name.clone(), c),
+            None => state.created.remove(&name),
+        };
+        match self.meta {
+            Some(m) => state.meta.insert(name, m),
+            None => state.meta.remove(&name),
+        };
     }
 }
 
@@ -385,6 +625,16 @@ fn fill_placeholders(value: &mut Value, req: &Request, given_id: Option<&str>, n
     }
 }
 
+/// Replaces every string member equal to `from` by `to`, at any depth.
+fn replace_string(value: &mut Value, from: &str, to: &str) {
+    match value {
+        Value::String(s) if s == from => *s = to.to_string(),
+        Value::Array(items) => items.iter_mut().for_each(|v| replace_string(v, from, to)),
+        Value::Object(o) => o.values_mut().for_each(|v| replace_string(v, from, to)),
+        _ => {}
+    }
+}
+
 /// Epoch milliseconds as epoch seconds, the awsJson1.1 timestamp form.
 pub fn epoch_seconds(ms: u64) -> Value {
     serde_json::Number::from_f64(ms as f64 / 1000.0).map(Value::Number).unwrap_or(Value::Null)
@@ -399,5 +649,38 @@ pub fn strip_nulls(value: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(strip_nulls),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Applying each request to the one secret it names leaves the same state and answers as
+    /// applying it to the whole model.
+    #[test]
+    fn applying_to_one_secret_is_applying_to_the_model() {
+        let t = |n: u32| format!("00000000-0000-4000-8000-{n:012}");
+        let requests = [
+            ("CreateSecret", json!({"Name": "a", "ClientRequestToken": t(1), "SecretString": "1"})),
+            ("CreateSecret", json!({"Name": "b", "ClientRequestToken": t(2), "SecretString": "2"})),
+            ("PutSecretValue", json!({"SecretId": "a", "ClientRequestToken": t(3), "SecretString": "3"})),
+            ("DeleteSecret", json!({"SecretId": "b", "ForceDeleteWithoutRecovery": true})),
+            ("CreateSecret", json!({"Name": "b", "ClientRequestToken": t(4), "SecretString": "4"})),
+            ("GetSecretValue", json!({"SecretId": "nope"})),
+            ("UpdateSecretVersionStage", json!({"SecretId": "a", "VersionStage": "X", "MoveToVersionId": t(1)})),
+            ("DescribeSecret", json!({"SecretId": "a"})),
+        ];
+        let mut whole = Model::new();
+        let mut sharded = Model::new();
+        for (op, input) in requests {
+            let req = Request::from_parts(op, input).unwrap();
+            let name = sm_model::state::name_of(req.secret_id()).to_string();
+            let expected = apply(&mut whole, &req);
+            let got = apply_one(&mut sharded, &name, &req);
+            assert_eq!(got, expected, "{op}");
+            assert_eq!(sharded, whole, "{op}");
+        }
     }
 }

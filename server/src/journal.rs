@@ -31,7 +31,12 @@ pub enum Record {
         /// The ARN suffix given to the secret this request created, if it created one.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         suffix: Option<String>,
+        /// The tags a CreateSecret gave the secret it created (kept beside the model).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tags: Option<Value>,
     },
+    /// A successful change to what the server keeps beside the model (tags, resource policy).
+    Meta { t: u64, region: String, op: String, name: String, input: Value },
     /// A URL rotation function completed finishSecret; the service cleaned up (R6).
     RotationFinished { t: u64, region: String, name: String, token: String },
 }
@@ -136,6 +141,7 @@ mod tests {
             op: "CreateSecret".into(),
             input: serde_json::json!({"Name": "s"}),
             suffix: Some("abcdef".into()),
+            tags: None,
         }
     }
 

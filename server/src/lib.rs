@@ -25,6 +25,7 @@ pub mod http;
 pub mod in_process;
 pub mod journal;
 pub mod list;
+pub mod meta;
 pub mod password;
 mod random;
 pub mod rotation;

@@ -1,11 +1,19 @@
-//! ListSecrets, computed from the model's state: filters (`name`, `description`, `tag-key`,
-//! `tag-value`, `primary-region`, `owning-service`, `all`, each value optionally negated with
-//! `!`), `IncludePlannedDeletion`, `SortBy`/`SortOrder`, and `MaxResults`/`NextToken` pagination.
-//! Each entry is the model's own DescribeSecret answer for the secret, in SecretListEntry's
-//! member names.
+//! ListSecrets, computed from the model's state and the tags kept beside it: filters (`name`,
+//! `description`, `tag-key`, `tag-value`, `primary-region`, `owning-service`, `all`, each value
+//! optionally negated with `!`), `IncludePlannedDeletion`, `SortBy`/`SortOrder`, and
+//! `MaxResults`/`NextToken` pagination. Each entry is the model's own DescribeSecret answer for
+//! the secret, in SecretListEntry's member names, with its `Tags`.
+//!
+//! How values match, as AWS documents it (API Filter; user guide "Find secrets") and as moto's
+//! AWS-verified ListSecrets tests show it: `name`, `tag-key` and `tag-value` are case-sensitive
+//! prefixes; `description` and `all` break the value into [`words`] and match when every word
+//! is, case-insensitively, the start of a word of one attribute (`all`: the name, the
+//! description, a tag key or a tag value). Several values of one filter are alternatives; several
+//! filters must all match.
 
 use crate::arn::Scope;
 use crate::core::{epoch_seconds, strip_nulls, RegionState};
+use crate::meta::Meta;
 use crate::wire::WireError;
 use base64::Engine as _;
 use serde_json::{Map, Value};
@@ -117,27 +125,63 @@ fn filters(input: &Map<String, Value>) -> Result<Vec<Filter>, WireError> {
     Ok(out)
 }
 
-fn matches_value(secret: &Secret, key: &str, value: &str) -> bool {
+/// The words of a text, lower-cased: letters and digits only, every other character separates;
+/// a new word also starts at an upper-case letter after a lower-case letter or digit
+/// (`credsDatabase`: `creds`, `database`) and at the last upper-case letter of a run followed by
+/// a lower-case one (`COMPANYthings`: `compan`, `ythings`, as AWS splits it).
+pub fn words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for run in text.split(|c: char| !c.is_alphanumeric()).filter(|r| !r.is_empty()) {
+        let chars: Vec<char> = run.chars().collect();
+        let mut start = 0;
+        for i in 1..chars.len() {
+            let (prev, cur) = (chars[i - 1], chars[i]);
+            let next_lower = chars.get(i + 1).is_some_and(|c| c.is_lowercase());
+            let camel = cur.is_uppercase() && (prev.is_lowercase() || prev.is_numeric());
+            let acronym_end = cur.is_uppercase() && prev.is_uppercase() && next_lower;
+            if camel || acronym_end {
+                out.push(chars[start..i].iter().collect::<String>().to_lowercase());
+                start = i;
+            }
+        }
+        out.push(chars[start..].iter().collect::<String>().to_lowercase());
+    }
+    out
+}
+
+/// Whether every word of `value` starts a word of one of `attributes`.
+fn words_match<'a>(value: &str, attributes: impl IntoIterator<Item = &'a str>) -> bool {
+    let wanted = words(value);
+    !wanted.is_empty()
+        && attributes.into_iter().any(|a| {
+            let have = words(a);
+            wanted.iter().all(|w| have.iter().any(|h| h.starts_with(w.as_str())))
+        })
+}
+
+fn matches_value(secret: &Secret, meta: Option<&Meta>, key: &str, value: &str) -> bool {
+    let tags = meta.and_then(|m| m.tags.as_ref()).into_iter().flatten();
     match key {
         "name" => secret.name.starts_with(value),
-        "description" => {
-            secret.description.as_deref().is_some_and(|d| d.to_lowercase().starts_with(&value.to_lowercase()))
-        }
+        "description" => words_match(value, secret.description.as_deref()),
+        "tag-key" => meta.is_some_and(|m| m.has_tag_prefix(value, true)),
+        "tag-value" => meta.is_some_and(|m| m.has_tag_prefix(value, false)),
         "all" => {
-            let words: Vec<String> = value.split_whitespace().map(str::to_lowercase).collect();
-            let hay = format!("{} {}", secret.name, secret.description.as_deref().unwrap_or("")).to_lowercase();
-            !words.is_empty() && words.iter().all(|w| hay.contains(w.as_str()))
+            let tag_texts = tags.flat_map(|(k, v)| [k.as_str(), v.as_str()]);
+            let attributes =
+                std::iter::once(secret.name.as_str()).chain(secret.description.as_deref()).chain(tag_texts);
+            words_match(value, attributes)
         }
-        // The model keeps no tags, primary region or owning service: nothing matches.
+        // Replication and managing services are not served: nothing matches.
         _ => false,
     }
 }
 
-fn matches(secret: &Secret, filter: &Filter) -> bool {
+fn matches(secret: &Secret, meta: Option<&Meta>, filter: &Filter) -> bool {
     let positive: Vec<&String> = filter.values.iter().filter(|v| !v.starts_with('!')).collect();
     let negative: Vec<&str> = filter.values.iter().filter_map(|v| v.strip_prefix('!')).collect();
-    let pos_ok = positive.is_empty() || positive.iter().any(|v| matches_value(secret, &filter.key, v));
-    let neg_ok = negative.iter().all(|v| !matches_value(secret, &filter.key, v));
+    let pos_ok = positive.is_empty() || positive.iter().any(|v| matches_value(secret, meta, &filter.key, v));
+    let neg_ok = negative.iter().all(|v| !matches_value(secret, meta, &filter.key, v));
     pos_ok && neg_ok
 }
 
@@ -169,7 +213,7 @@ pub fn list_secrets(
         .secrets
         .values()
         .filter(|s| include_deleted || !s.deleted)
-        .filter(|s| filters.iter().all(|f| matches(s, f)))
+        .filter(|s| filters.iter().all(|f| matches(s, state.meta.get(&s.name), f)))
         .collect();
     let created = |s: &Secret| state.created.get(&s.name).copied().unwrap_or((0, 0));
     match input.get("SortBy").and_then(Value::as_str) {
@@ -200,6 +244,9 @@ pub fn list_secrets(
             entry.insert(k, v);
         }
         entry.entry("CreatedDate").or_insert_with(|| epoch_seconds(created(secret).0));
+        if let Some(tags) = state.meta.get(&secret.name).and_then(Meta::tags_json) {
+            entry.insert("Tags".into(), tags);
+        }
         list.push(Value::Object(entry));
     }
     let mut out = Map::new();
@@ -216,6 +263,17 @@ pub fn list_secrets(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_split_as_aws_splits_them() {
+        assert_eq!(words("credsDatabase#892"), ["creds", "database", "892"]);
+        assert_eq!(words("uat/COMPANYthings/ab12"), ["uat", "compan", "ythings", "ab12"]);
+        assert_eq!(words("SecretFTag3bdc8e"), ["secret", "f", "tag3bdc8e"]);
+        assert!(words("+").is_empty());
+        assert!(words_match("d t", ["DescTwo"]));
+        assert!(!words_match("ret", ["SecretOne"]));
+        assert!(!words_match("SomeSecret", ["SecretOne", "Some other"]));
+    }
 
     #[test]
     fn tokens_round_trip_and_garbage_is_refused() {

@@ -222,6 +222,8 @@ fn malformed_requests_get_aws_errors_never_a_500() {
         let (s, b) = raw_call(&url, "GetSecretValue", "{}").await;
         assert_eq!((s, b["__type"].as_str()), (400, Some("ValidationException")));
         let (s, b) = raw_call(&url, "TagResource", r#"{"SecretId":"x","Tags":[]}"#).await;
+        assert_eq!((s, b["__type"].as_str()), (400, Some("ResourceNotFoundException")));
+        let (s, b) = raw_call(&url, "ReplicateSecretToRegions", r#"{"SecretId":"x","AddReplicaRegions":[]}"#).await;
         assert_eq!((s, b["__type"].as_str()), (400, Some("UnknownOperationException")));
         let (s, b) = raw_call(&url, "NoSuchThing", "{}").await;
         assert_eq!((s, b["__type"].as_str()), (400, Some("UnknownOperationException")));
@@ -416,6 +418,8 @@ fn an_in_process_client_reaches_the_model_without_a_socket() {
         let e = c.get_secret_value().secret_id("q").send().await.unwrap_err();
         assert_eq!(code_of(&e).0, "ResourceNotFoundException");
         let e = c.tag_resource().secret_id("p").send().await.unwrap_err();
+        assert_eq!(code_of(&e).0, "ValidationException", "Tags is required");
+        let e = c.replicate_secret_to_regions().secret_id("p").send().await.unwrap_err();
         assert_eq!(code_of(&e).0, "UnknownOperationException");
     });
 }

@@ -3,14 +3,15 @@
 
 use super::exit::{target_failure, usage_msg, Failure};
 use clap::Args;
-use sm_harness::target::emulator::{cache_dir, provision};
+use sm_harness::target::emulator::{cache_dir, moto_tests, provision};
 use sm_harness::target::registry;
 
 #[derive(Args)]
 pub struct SetupArgs {
     /// Emulators to provision (default: the small ones, moto and those like it; see --all).
     pub emulators: Vec<String>,
-    /// Provision every managed emulator (LocalStack is about 500 MB).
+    /// Provision every managed emulator (LocalStack is about 500 MB), and moto's AWS-verified
+    /// tests (run against `serve` by the test suite).
     #[arg(long, conflicts_with = "emulators")]
     pub all: bool,
     /// Also provision LocalStack (the same as naming it).
@@ -43,6 +44,10 @@ pub async fn cmd_setup(args: SetupArgs) -> Result<u8, Failure> {
     for spec in specs {
         let venv = provision(spec, &cache).await.map_err(target_failure)?;
         println!("{} ready in {}", spec.label(), venv.display());
+    }
+    if args.all {
+        let suite = moto_tests::provision(&cache).await.map_err(target_failure)?;
+        println!("{} ready in {}", moto_tests::SPEC.label(), suite.root.display());
     }
     Ok(0)
 }

@@ -15,12 +15,15 @@
 //! - [`ready`]: the readiness probe, an HTTP request the spec describes.
 //! - [`managed`]: an emulator as a [`super::Target`]: the server and an SDK client pointed at it.
 //! - [`shared`]: one lazily started instance per emulator and process, for test binaries.
+//! - [`moto_tests`]: moto's AWS-verified tests, provisioned the same way, to run against an
+//!   endpoint.
 //!
 //! Blocking work (file system, pip, sleeps) never runs on an async worker thread: processes are
 //! `tokio::process`, files `tokio::fs` or `spawn_blocking`, waits `tokio::time`.
 
 pub mod http;
 pub mod managed;
+pub mod moto_tests;
 pub mod process;
 pub mod provision;
 pub mod ready;
