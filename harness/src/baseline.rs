@@ -1,8 +1,9 @@
 //! Classifying a run against a catalogue ([`crate::catalogue`]): every divergence found is *known*
 //! (an entry matches it) or *new*; every fault is known or new the same way (an entry whose
 //! difference is `fault <kind>`); every entry the run did not meet is replayed, and is *still
-//! present*, *fixed* (its reproduction no longer diverges: remove the entry) or *changed* (it now
-//! diverges differently: update the entry).
+//! present*, *fixed* (its reproduction no longer diverges: remove the entry), *changed* (it now
+//! diverges differently: update the entry) or *unknown this run* (its replay met a target fault
+//! other than the one it records, so it showed nothing about the entry).
 
 use crate::catalogue::{Catalogue, Entry};
 use crate::runner::{replay, signature, RunReport, Session};
@@ -17,6 +18,9 @@ pub enum Replayed {
     Fixed,
     /// The reproduction diverges, but not the recorded way (what it does now).
     Changed(String),
+    /// The replay met a target fault (what it was): nothing is known about the entry this run.
+    /// Never fixed or changed, and never failing by itself.
+    Unknown(String),
 }
 
 /// The classification of one run.
@@ -47,6 +51,16 @@ impl Classified {
             })
             .collect()
     }
+    /// Entries whose replay met a fault, with the fault.
+    pub fn unknown(&self) -> Vec<(&str, &str)> {
+        self.replayed
+            .iter()
+            .filter_map(|(id, r)| match r {
+                Replayed::Unknown(w) => Some((id.as_str(), w.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
     /// Whether the run should fail: new divergences or changed entries always; known ones and
     /// fixed entries too when `strict`.
     pub fn failing(&self, strict: bool) -> bool {
@@ -65,10 +79,13 @@ pub async fn replay_entry(target: &dyn Target, entry: &Entry, session: &Session)
     let r = replay(target, &entry.trace, session).await;
     let last = entry.trace.steps.len();
     if let Some((step, kind, detail)) = &r.fault {
+        // The recorded fault, where it is recorded, is the entry; any other fault says nothing
+        // about the target's behaviour, so the entry is unknown this run.
         return if *step == last && entry.difference == fault_difference(kind.name()) {
             Replayed::StillPresent
         } else {
-            Replayed::Changed(format!("{} fault at step {step}: {detail}", kind.name()))
+            let short: String = detail.chars().take(160).collect();
+            Replayed::Unknown(format!("{} fault at step {step}: {short}", kind.name()))
         };
     }
     let first = r.steps.iter().enumerate().find_map(|(i, s)| match &s.model_check {
@@ -112,4 +129,52 @@ pub async fn classify(report: &RunReport, catalogue: &Catalogue, target: &dyn Ta
         c.replayed.push((e.id.clone(), replay_entry(target, e, session).await));
     }
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::{BoxFuture, Capabilities, FaultKind, Observed};
+    use sm_model::{FunctionBehaviour, Request};
+    use std::collections::BTreeMap;
+
+    /// A target that answers every request with the same fault.
+    struct Failing(FaultKind);
+
+    impl Target for Failing {
+        fn name(&self) -> String {
+            "failing".into()
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities { behaviours: vec![FunctionBehaviour::NotInvocable], omit_token: false, max_jobs: 1 }
+        }
+        fn prepare<'a>(
+            &'a self,
+            _: &'a BTreeMap<String, FunctionBehaviour>,
+        ) -> BoxFuture<'a, Result<(), crate::target::TargetError>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn send<'a>(&'a self, _: &'a Request) -> BoxFuture<'a, Observed> {
+            let kind = self.0;
+            Box::pin(async move { Observed::Fault { kind, detail: "injected".into() } })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_replay_that_meets_a_fault_is_unknown_never_changed_or_fixed() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/divergences/moto");
+        let catalogue = Catalogue::load(&dir).expect("the moto catalogue loads");
+        let entry = catalogue.entries.first().expect("at least one entry");
+        let session = Session::new("t-");
+        for kind in [FaultKind::Connection, FaultKind::Timeout, FaultKind::Server, FaultKind::Malformed] {
+            match replay_entry(&Failing(kind), entry, &session).await {
+                Replayed::Unknown(what) => assert!(what.contains(kind.name()), "{what}"),
+                other => panic!("{kind:?}: expected unknown, got {other:?}"),
+            }
+        }
+        let c = Classified { replayed: vec![(entry.id.clone(), Replayed::Unknown("x".into()))], ..Default::default() };
+        assert!(!c.failing(true), "an unknown entry fails nothing by itself");
+        assert!(c.fixed().is_empty() && c.changed().is_empty());
+        assert_eq!(c.unknown().len(), 1);
+    }
 }

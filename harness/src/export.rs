@@ -88,6 +88,7 @@ pub fn json_report(s: &RunSummary) -> Value {
                     Replayed::StillPresent => json!({"entry": id, "status": "still present"}),
                     Replayed::Fixed => json!({"entry": id, "status": "fixed"}),
                     Replayed::Changed(w) => json!({"entry": id, "status": "changed", "now": w}),
+                    Replayed::Unknown(w) => json!({"entry": id, "status": "unknown this run", "fault": w}),
                 })
                 .collect()
         })
@@ -137,6 +138,11 @@ pub fn junit_report(s: &RunSummary) -> String {
                 }
                 Some(Replayed::Changed(w)) => {
                     (failure(format!("diverges differently now: update the entry {}", e.id), w.clone()), None)
+                }
+                Some(Replayed::Unknown(w)) => {
+                    let mut skipped = TestCaseStatus::skipped();
+                    skipped.set_message(format!("unknown this run: its replay met a target fault ({w})"));
+                    (skipped, None)
                 }
                 _ => {
                     (TestCaseStatus::success(), Some(format!("known divergence (rule {}): {}", e.rule, e.explanation)))

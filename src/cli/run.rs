@@ -133,14 +133,15 @@ fn render_baseline(report: &RunReport, cat: &Catalogue, c: &Classified) -> Strin
     let fault_entries: std::collections::BTreeSet<&String> = c.known_faults.iter().map(|(_, id)| id).collect();
     let _ = writeln!(
         out,
-        "\nbaseline: {} known, {} new, {} known fault kind(s), {} new fault(s); of {} entries {} fixed, {} changed",
+        "\nbaseline: {} known, {} new, {} known fault kind(s), {} new fault(s); of {} entries {} fixed, {} changed, {} unknown this run",
         c.known.len(),
         c.new.len(),
         fault_entries.len(),
         c.new_faults.len(),
         cat.entries.len(),
         c.fixed().len(),
-        c.changed().len()
+        c.changed().len(),
+        c.unknown().len()
     );
     for (i, id) in &c.known {
         let _ = writeln!(out, "  known   {id}: {}", report.found[*i].signature);
@@ -162,6 +163,9 @@ fn render_baseline(report: &RunReport, cat: &Catalogue, c: &Classified) -> Strin
     }
     for (id, what) in c.changed() {
         let _ = writeln!(out, "  CHANGED {id}: now {what}");
+    }
+    for (id, what) in c.unknown() {
+        let _ = writeln!(out, "  UNKNOWN {id}: unknown this run, its replay met a target fault ({what})");
     }
     out
 }

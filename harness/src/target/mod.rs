@@ -49,6 +49,10 @@ pub enum FaultKind {
     Server,
     /// Throttled.
     Throttled,
+    /// The target answered something that is not an answer to the operation: an empty or cut
+    /// body, a body that is not JSON or has the wrong shape, an error without an error code, a
+    /// body over the size limit. Never compared with the model.
+    Malformed,
 }
 
 impl FaultKind {
@@ -58,6 +62,7 @@ impl FaultKind {
             FaultKind::Timeout => "timeout",
             FaultKind::Server => "server error",
             FaultKind::Throttled => "throttled",
+            FaultKind::Malformed => "malformed response",
         }
     }
 }
