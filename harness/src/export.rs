@@ -108,6 +108,13 @@ pub fn json_report(s: &RunSummary) -> Value {
         "interrupted": r.interrupted,
         "aborted": r.aborted,
         "leaked": r.leaked,
+        "cleanup": {
+            "left": r.cleanup.left,
+            "verified": r.cleanup.verified,
+            "late_arrivals_deleted": r.cleanup.late,
+            "failed_deletes_retried": r.cleanup.retried,
+            "listing_error": r.cleanup.listing_error,
+        },
         "divergences": divergences,
         "faults": faults,
         "fault_reproductions": r.fault_reproductions.iter().map(|f| json!({

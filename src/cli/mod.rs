@@ -2,6 +2,7 @@
 //! ([`exit`]), and the target options ([`target`]).
 
 pub mod bench;
+pub mod bounds;
 pub mod draft;
 pub mod evidence;
 pub mod exit;

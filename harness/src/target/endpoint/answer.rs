@@ -5,8 +5,10 @@
 //! instead, so that it becomes a fault ([`crate::target::FaultKind::Malformed`]):
 //!
 //! - a body over the size limit (by its Content-Length, or while it is read);
-//! - a `2xx` body that is not a JSON object, or that names neither `ARN` nor `Name` (every output
-//!   of the operations the suite sends has both, see `docs/spec/botocore-secretsmanager-service-2.json`);
+//! - a `2xx` body that is not a JSON object, or that has none of the members that identify its
+//!   operation's output ([`identifying_members`]: `ARN` or `Name` for every operation on one
+//!   secret, which all output both, see `docs/spec/botocore-secretsmanager-service-2.json`;
+//!   `SecretList` for ListSecrets);
 //! - a `4xx` (other than 429) whose body is neither empty nor JSON, or that carries no error code
 //!   (no `__type` or `code` in the body, no `x-amzn-errortype` header).
 //!
@@ -17,6 +19,7 @@ use aws_sdk_secretsmanager::config::interceptors::{
     AfterDeserializationInterceptorContextRef, BeforeDeserializationInterceptorContextMut,
 };
 use aws_sdk_secretsmanager::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_types::body::SdkBody;
 use serde_json::Value;
 
@@ -65,21 +68,44 @@ impl Intercept for ResponseCheck {
         &self,
         context: &AfterDeserializationInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let response = context.response();
         let status = response.status().as_u16();
         let body = response.body().bytes().unwrap_or_default();
         let error_type = response.headers().get("x-amzn-errortype").is_some_and(|v| !v.trim().is_empty());
-        match check(status, body, error_type) {
+        let operation = cfg.load::<Metadata>().map(Metadata::name).unwrap_or_default();
+        match check(operation, status, body, error_type) {
             Ok(()) => Ok(()),
             Err(why) => Err(Box::new(Malformed(why))),
         }
     }
 }
 
-/// Checks one response: `Err` says why it is not an answer.
-pub fn check(status: u16, body: &[u8], error_type_header: bool) -> Result<(), String> {
+/// The output members of which a successful answer to `operation` has at least one (none for an
+/// operation the suite does not know: any JSON object then).
+pub fn identifying_members(operation: &str) -> &'static [&'static str] {
+    match operation {
+        "ListSecrets" => &["SecretList"],
+        "CreateSecret"
+        | "PutSecretValue"
+        | "UpdateSecret"
+        | "UpdateSecretVersionStage"
+        | "GetSecretValue"
+        | "DescribeSecret"
+        | "ListSecretVersionIds"
+        | "RotateSecret"
+        | "CancelRotateSecret"
+        | "DeleteSecret"
+        | "RestoreSecret"
+        | "TagResource"
+        | "UntagResource" => &["ARN", "Name"],
+        _ => &[],
+    }
+}
+
+/// Checks one response to `operation`: `Err` says why it is not an answer.
+pub fn check(operation: &str, status: u16, body: &[u8], error_type_header: bool) -> Result<(), String> {
     let describe = |body: &[u8]| -> String {
         if body.is_empty() {
             return "an empty body".into();
@@ -90,9 +116,17 @@ pub fn check(status: u16, body: &[u8], error_type_header: bool) -> Result<(), St
     let parsed = || serde_json::from_slice::<Value>(body);
     match status {
         200..=299 => match parsed() {
-            Ok(Value::Object(o)) if o.contains_key("ARN") || o.contains_key("Name") => Ok(()),
-            Ok(Value::Object(_)) => {
-                Err(format!("HTTP {status} with a JSON object naming neither ARN nor Name: {}", describe(body)))
+            Ok(Value::Object(o)) => {
+                let members = identifying_members(operation);
+                if members.is_empty() || members.iter().any(|m| o.contains_key(*m)) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "HTTP {status} answer to {operation} without any of {}: {}",
+                        members.join(", "),
+                        describe(body)
+                    ))
+                }
             }
             Ok(_) => Err(format!("HTTP {status} with JSON that is not an object: {}", describe(body))),
             Err(_) => Err(format!("HTTP {status} with a body that is not JSON: {}", describe(body))),
@@ -119,12 +153,15 @@ pub fn check(status: u16, body: &[u8], error_type_header: bool) -> Result<(), St
 
 #[cfg(test)]
 mod tests {
-    use super::check;
 
     #[test]
     fn answers_and_non_answers() {
+        let check = |status, body, header| super::check("GetSecretValue", status, body, header);
         assert!(check(200, br#"{"ARN": "a", "Name": "n"}"#, false).is_ok());
         assert!(check(200, br#"{"Name": "n"}"#, false).is_ok());
+        assert!(super::check("ListSecrets", 200, br#"{"SecretList": []}"#, false).is_ok());
+        assert!(super::check("ListSecrets", 200, b"{}", false).is_err());
+        assert!(super::check("FrobnicateSecret", 200, b"{}", false).is_ok());
         for (status, body) in [
             (200, &b""[..]),
             (200, b"{}"),

@@ -94,6 +94,7 @@ pub struct EndpointTarget {
     endpoint_url: Option<String>,
     functions: BTreeMap<String, FunctionBehaviour>,
     rotation_settle: Option<Duration>,
+    operation_timeout: Duration,
     /// The last NextToken the target gave per SecretId (ListSecretVersionIds pages).
     page_tokens: std::sync::Arc<std::sync::Mutex<BTreeMap<String, String>>>,
 }
@@ -164,6 +165,7 @@ impl EndpointTarget {
             endpoint_url: config.endpoint_url,
             functions: config.functions,
             rotation_settle: config.rotation_settle,
+            operation_timeout: config.operation_timeout,
             page_tokens: Default::default(),
         })
     }
@@ -393,6 +395,56 @@ impl Target for EndpointTarget {
         _functions: &'a BTreeMap<String, FunctionBehaviour>,
     ) -> BoxFuture<'a, Result<(), TargetError>> {
         Box::pin(async { Ok(()) })
+    }
+
+    /// ListSecrets with a Name filter (a case-insensitive prefix match on AWS) and
+    /// IncludePlannedDeletion, every page, then an exact prefix check on each name.
+    fn list_prefixed<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Option<Result<Vec<String>, String>>> {
+        Box::pin(async move {
+            let filter = sdk::Filter::builder().key(sdk::FilterNameStringType::Name).values(prefix).build();
+            let mut names = Vec::new();
+            let mut next: Option<String> = None;
+            for _ in 0..MAX_PAGES {
+                let page = self
+                    .client
+                    .list_secrets()
+                    .filters(filter.clone())
+                    .include_planned_deletion(true)
+                    .set_next_token(next.clone())
+                    .send()
+                    .await;
+                let page = match page {
+                    Ok(p) => p,
+                    Err(e) => {
+                        return Some(Err(match classify(&e) {
+                            Observed::Fault { kind, detail } => format!("ListSecrets: {} fault: {detail}", kind.name()),
+                            Observed::Error { code, message, .. } => format!("ListSecrets: {code}: {message}"),
+                            Observed::Ok(_) => "ListSecrets failed".to_string(),
+                        }))
+                    }
+                };
+                names.extend(
+                    page.secret_list()
+                        .iter()
+                        .filter_map(|s| s.name())
+                        .filter(|n| n.starts_with(prefix))
+                        .map(str::to_string),
+                );
+                match page.next_token().filter(|t| !t.is_empty()) {
+                    Some(t) if next.as_deref() != Some(t) => next = Some(t.to_string()),
+                    _ => {
+                        names.sort();
+                        names.dedup();
+                        return Some(Ok(names));
+                    }
+                }
+            }
+            Some(Err(format!("ListSecrets did not finish within {MAX_PAGES} pages")))
+        })
+    }
+
+    fn late_arrival_window(&self) -> Duration {
+        self.operation_timeout
     }
 
     fn send<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Observed> {
