@@ -173,6 +173,21 @@ impl Cleanup {
     }
 }
 
+/// Lists the secrets under `prefix`, retrying a failed listing with the clean-up's back-off.
+async fn list_with_retries(target: &dyn Target, prefix: &str) -> Option<Result<Vec<String>, String>> {
+    let mut last = None;
+    for pause in std::iter::once(None).chain(crate::target::CLEANUP_BACKOFF.iter().map(Some)) {
+        if let Some(p) = pause {
+            tokio::time::sleep(*p).await;
+        }
+        match target.list_prefixed(prefix).await {
+            Some(Err(e)) => last = Some(Err(e)),
+            other => return other,
+        }
+    }
+    last
+}
+
 /// The final clean-up: force-deletes every name still registered (with retries), waits out the
 /// target's late-arrival window after the last request whose outcome is unknown, lists every
 /// secret under the run's prefix (planned deletions included) and force-deletes what is there,
@@ -197,7 +212,7 @@ pub async fn sweep(target: &dyn Target, session: &Session) -> Cleanup {
         tokio::time::sleep_until(tokio::time::Instant::from_std(until)).await;
     }
     let prefix = session.run_prefix.as_str();
-    let listed = match target.list_prefixed(prefix).await {
+    let listed = match list_with_retries(target, prefix).await {
         None => {
             cleanup.left = failed;
             return cleanup;
@@ -212,7 +227,7 @@ pub async fn sweep(target: &dyn Target, session: &Session) -> Cleanup {
     let listed: Vec<String> = listed.into_iter().filter(|n| n.starts_with(prefix)).collect();
     cleanup.late = listed.iter().filter(|n| !registered.contains(n)).cloned().collect();
     let still = target.cleanup(&listed).await;
-    match target.list_prefixed(prefix).await {
+    match list_with_retries(target, prefix).await {
         Some(Ok(after)) => {
             cleanup.left = after.into_iter().filter(|n| n.starts_with(prefix)).collect();
             cleanup.verified = true;
@@ -397,6 +412,11 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
             if kind == FaultKind::Connection || in_a_row >= CASE_FAULTS_IN_A_ROW || session.target_down() {
                 end = End::Fault { step: i, kind, detail };
                 break;
+            }
+            // A request that timed out may still be acted on: let that happen before the next
+            // request, so that the target's state is one of those the model keeps.
+            if kind == FaultKind::Timeout {
+                tokio::time::sleep(target.late_arrival_window()).await;
             }
             continue;
         }

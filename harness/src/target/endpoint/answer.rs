@@ -9,8 +9,8 @@
 //!   operation's output ([`identifying_members`]: `ARN` or `Name` for every operation on one
 //!   secret, which all output both, see `docs/spec/botocore-secretsmanager-service-2.json`;
 //!   `SecretList` for ListSecrets);
-//! - a `4xx` (other than 429) whose body is neither empty nor JSON, or that carries no error code
-//!   (no `__type` or `code` in the body, no `x-amzn-errortype` header).
+//! - a `4xx` (other than 429) whose body is empty or not a JSON object, or that carries no error
+//!   code (no `__type` or `code` in the body, no `x-amzn-errortype` header).
 //!
 //! `5xx` and `429` responses are left to the fault classification ([`super::faults`]): they are
 //! faults whatever their body says.
@@ -138,7 +138,11 @@ pub fn check(operation: &str, status: u16, body: &[u8], error_type_header: bool)
                     .iter()
                     .any(|k| o.get(*k).and_then(Value::as_str).is_some_and(|c| !c.is_empty())),
                 Ok(_) => return Err(format!("HTTP {status} with JSON that is not an object: {}", describe(body))),
-                Err(_) if body.is_empty() => false,
+                // Secrets Manager's errors always have a body; an empty one is a cut answer, even
+                // with an error type in a header (the SDK would read it as a message-less error).
+                Err(_) if body.is_empty() => {
+                    return Err(format!("HTTP {status} error with an empty body"));
+                }
                 Err(_) => return Err(format!("HTTP {status} with a body that is not JSON: {}", describe(body))),
             };
             if code || error_type_header {
@@ -178,7 +182,7 @@ mod tests {
         }
         assert!(check(400, br#"{"__type": "ResourceNotFoundException"}"#, false).is_ok());
         assert!(check(400, br#"{"message": "from header"}"#, true).is_ok());
-        assert!(check(400, b"", true).is_ok());
+        assert!(check(400, b"", true).is_err(), "an empty error body is cut, whatever the headers say");
         // Faults whatever their body says.
         assert!(check(500, b"", false).is_ok());
         assert!(check(429, b"", false).is_ok());

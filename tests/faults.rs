@@ -1,0 +1,169 @@
+//! Target faults never become divergences and leave nothing behind. For each kind of fault a
+//! fault-injecting proxy ([`proxy`]) puts between the harness and moto (reset before or after
+//! delivery, HTTP 500, throttling, a delay past the time-out, a truncated body, late delivery),
+//! a short run through the proxy, classified against part of moto's catalogue:
+//!
+//! - reports every injected fault as a fault (of a case request, or of a catalogue replay, which
+//!   is then "unknown this run"), and no fault that was not injected beyond what moto shows
+//!   directly;
+//! - finds no divergence that the same seed does not show directly and moto's catalogue does not
+//!   hold, and reports no catalogue entry changed or fixed;
+//! - leaves nothing under its prefix (checked by listing moto without the proxy).
+//!
+//! One moto (shared), one run per kind, few cases, one job (so that which request is faulted
+//! is the same on every run).
+
+#[path = "common/proxy.rs"]
+mod proxy;
+
+use proxy::{Fault, Proxy, MARKER};
+use serde_json::Value;
+use sm_harness::baseline::{classify, Replayed};
+use sm_harness::catalogue::Catalogue;
+use sm_harness::runner::{run, sweep, RunConfig, RunReport, Session};
+use sm_harness::target::emulator::shared::shared;
+use sm_harness::target::endpoint::{EndpointConfig, EndpointTarget};
+use sm_harness::target::{moto, FaultKind, Target};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+const SEED: u64 = 23;
+const CASES: usize = 10;
+const STEPS: usize = 10;
+/// Time-out of the harness's requests through the proxy.
+const TIMEOUT: Duration = Duration::from_secs(1);
+
+fn config(name: &str) -> RunConfig {
+    RunConfig {
+        cases: CASES,
+        steps: STEPS,
+        seed: SEED,
+        jobs: 1,
+        out_dir: std::env::temp_dir().join(format!("smconform-faults-{name}-{}", std::process::id())),
+        max_shrink_iters: 0,
+    }
+}
+
+async fn endpoint(url: &str) -> Arc<dyn Target> {
+    let mut c = EndpointConfig::new(Some(url.to_string()));
+    c.operation_timeout = TIMEOUT;
+    Arc::new(EndpointTarget::new(c).await.expect("client"))
+}
+
+/// A clean-up delete (or one the cases send the same way): its faults are retried, not reported.
+fn is_force_delete(op: &str, input: &Value) -> bool {
+    op == "DeleteSecret" && input.get("ForceDeleteWithoutRecovery") == Some(&Value::Bool(true))
+}
+
+/// Whether a reported fault is moto's own (it answers some requests with HTTP 500 by itself).
+fn is_motos_own(kind: FaultKind, detail: &str) -> bool {
+    kind == FaultKind::Server && !detail.contains(MARKER)
+}
+
+fn secrets_under(names: Vec<String>, prefix: &str) -> Vec<String> {
+    names.into_iter().filter(|n| n.starts_with(prefix)).collect()
+}
+
+#[test]
+fn injected_faults_are_faults_never_divergences_and_nothing_is_left_behind() {
+    let instance = shared(&moto::SPEC).expect("moto starts");
+    let moto_url = instance.target().server().endpoint_url().to_string();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/divergences/moto");
+    let full = Catalogue::load(&dir).expect("moto catalogue");
+    // Replaying every entry through each proxy would be slow: a few are enough to see that a
+    // replay meeting a fault is unknown, never changed or fixed.
+    let part = Catalogue { entries: full.entries.iter().take(10).cloned().collect() };
+    instance.block_on(async {
+        let direct = endpoint(&moto_url).await;
+        let session = Session::new("smft-direct-");
+        let report = run(direct.clone(), config("direct"), session.clone()).await;
+        let c = classify(&report, &part, &*direct, &session).await;
+        assert!(c.changed().is_empty() && c.fixed().is_empty(), "direct: {:?}", c.replayed);
+        assert!(sweep(&*direct, &session).await.left.is_empty());
+        let direct_found: BTreeSet<String> = report.found.iter().map(|f| f.signature.clone()).collect();
+        assert!(report.faults.iter().all(|f| is_motos_own(f.kind, &f.detail)), "{:?}", report.faults);
+
+        let mut problems = Vec::new();
+        for (fault, every, delay) in [
+            (Fault::ResetBeforeDelivery, 5, Duration::ZERO),
+            (Fault::ResetAfterDelivery, 5, Duration::ZERO),
+            (Fault::Http500, 5, Duration::ZERO),
+            (Fault::Throttling, 5, Duration::ZERO),
+            (Fault::Delay, 9, TIMEOUT + Duration::from_millis(500)),
+            (Fault::TruncatedBody, 5, Duration::ZERO),
+            (Fault::LateDelivery, 5, Duration::from_millis(400)),
+        ] {
+            let name = format!("{fault:?}");
+            let proxy = Proxy::start(&moto_url, fault, every, delay).await;
+            let target = endpoint(&proxy.url).await;
+            let prefix = format!("smft-{}-", name.to_lowercase());
+            let session = Session::new(prefix.clone());
+            let mut report: RunReport = run(target.clone(), config(&name), session.clone()).await;
+            let c = classify(&report, &part, &*target, &session).await;
+            report.cleanup.merge(sweep(&*target, &session).await);
+            let injected = proxy.injected();
+            let mut problem = |p: String| problems.push(format!("{name}: {p}"));
+            if injected.is_empty() {
+                problem("the proxy injected nothing".into());
+            }
+
+            // Every injected fault is reported, and nothing else is.
+            let injected_relevant = injected
+                .iter()
+                .filter(|i| i.operation != "ListSecrets" && !is_force_delete(&i.operation, &i.body))
+                .count();
+            let case_faults = report
+                .faults
+                .iter()
+                .filter(|f| !is_force_delete(&f.op, &f.input) && !is_motos_own(f.kind, &f.detail))
+                .count();
+            let replay_faults = c
+                .unknown()
+                .iter()
+                .filter(|(id, what)| {
+                    let entry = part.entries.iter().find(|e| e.id == *id).expect("entry");
+                    let step: usize = what
+                        .split("at step ")
+                        .nth(1)
+                        .and_then(|s| s.split(':').next())
+                        .and_then(|s| s.trim().parse().ok())
+                        .expect("the step of the fault");
+                    let request = &entry.trace.steps[step - 1].request;
+                    !is_force_delete(request.op(), &request.input_json())
+                })
+                .count();
+            if injected_relevant != case_faults + replay_faults {
+                problem(format!(
+                    "{injected_relevant} faults injected, {case_faults} reported by cases and {replay_faults} by replays: {:?}",
+                    report.faults.iter().map(|f| (&f.op, f.kind.name(), &f.detail)).collect::<Vec<_>>()
+                ));
+            }
+            // No divergence the same seed does not show directly and the catalogue does not hold.
+            for f in &report.found {
+                if !direct_found.contains(&f.signature) && full.classify(f).is_none() {
+                    problem(format!("divergence {} from faults: {}\n{:#?}", f.signature, f.mismatch, f.trace.steps));
+                }
+            }
+            for (id, r) in &c.replayed {
+                if matches!(r, Replayed::Changed(_) | Replayed::Fixed) {
+                    problem(format!("entry {id} reported {r:?}"));
+                }
+            }
+            // Nothing left behind: the run says so, and moto (listed without the proxy) agrees.
+            if !report.cleanup.left.is_empty() || !report.cleanup.verified {
+                problem(format!("clean-up: {:?}", report.cleanup));
+            }
+            let listed = match direct.list_prefixed(&prefix).await {
+                Some(Ok(names)) => names,
+                other => panic!("listing moto failed: {other:?}"),
+            };
+            let left = secrets_under(listed, &prefix);
+            if !left.is_empty() {
+                problem(format!("left behind on moto: {left:?}"));
+            }
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
+    });
+}
