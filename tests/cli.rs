@@ -30,6 +30,11 @@ fn temp_file(name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// A fresh folder for a run's --out.
+fn out_dir(name: &str) -> String {
+    std::env::temp_dir().join(format!("smconform-cli-{name}-{}", std::process::id())).display().to_string()
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -157,10 +162,80 @@ fn answers_empty_object() -> String {
     url
 }
 
+/// A loopback HTTP server that answers the preflight like Secrets Manager and then never answers
+/// again (it holds every later connection open). Returns its URL.
+fn stops_answering() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 65536];
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+                let n = stream.read(&mut buf).unwrap_or(0);
+                if String::from_utf8_lossy(&buf[..n]).contains("preflight") {
+                    let body = r#"{"__type": "ResourceNotFoundException", "message": "Secrets Manager can't find the specified secret."}"#;
+                    let head = format!("HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                    let _ = stream.write_all(head.as_bytes());
+                    let _ = stream.write_all(body.as_bytes());
+                } else {
+                    std::thread::sleep(std::time::Duration::from_secs(120));
+                }
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn a_target_that_stops_answering_ends_the_run_with_exit_3() {
+    let url = stops_answering();
+    let out = smconform(&[
+        "run",
+        "--target",
+        "endpoint",
+        "--endpoint-url",
+        &url,
+        "--cases",
+        "50",
+        "--steps",
+        "10",
+        "--timeout",
+        "1",
+        "--jobs",
+        "1",
+        "--max-shrink",
+        "0",
+        "--quiet",
+        "--seed",
+        "3",
+        "--out",
+        &out_dir("stops-answering"),
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}{}", stderr(&out));
+    assert!(text.contains("run aborted: the target"), "{text}");
+    // What the run could not delete is named, and said to be unchecked.
+    assert!(text.contains("not checked by a listing"), "{text}");
+    assert!(!text.contains("divergence 1"), "{text}");
+    // Not all 50 cases: the run stopped.
+    let cases: usize = text
+        .split(" cases run")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("cases run");
+    assert!(cases < 10, "{text}");
+}
+
 #[test]
 fn an_endpoint_that_is_not_secrets_manager_exits_3_without_divergences() {
     let url = answers_empty_object();
-    let out = smconform(&["run", "--target", "endpoint", "--endpoint-url", &url, "--cases", "2", "--quiet"]);
+    let dir = out_dir("not-sm");
+    let out =
+        smconform(&["run", "--target", "endpoint", "--endpoint-url", &url, "--cases", "2", "--quiet", "--out", &dir]);
     assert_eq!(out.status.code(), Some(3), "{}{}", stdout(&out), stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("does not answer like Secrets Manager"), "{err}");
