@@ -228,6 +228,8 @@ pub fn markdown_report(s: &RunSummary) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# smconform run against {} (seed {})\n", r.target, s.seed);
     let _ = writeln!(out, "{} cases, {} requests.\n", r.cases_run, r.coverage.total_requests());
+    let _ = writeln!(out, "{}", crate::report::render_cleanup(&r.cleanup).trim());
+    let _ = writeln!(out);
     let _ = writeln!(out, "| rule | source | confidence | {} |", r.target);
     let _ = writeln!(out, "|---|---|---|---|");
     for rule in sm_model::rules::ALL {
