@@ -20,10 +20,11 @@ use proxy::{Fault, Proxy, MARKER};
 use serde_json::Value;
 use sm_harness::baseline::{classify, Replayed};
 use sm_harness::catalogue::Catalogue;
-use sm_harness::runner::{run, sweep, RunConfig, RunReport, Session};
+use sm_harness::runner::{execute, run, sweep, RunConfig, RunReport, Session, Source};
 use sm_harness::target::emulator::shared::shared;
 use sm_harness::target::endpoint::{EndpointConfig, EndpointTarget};
 use sm_harness::target::{moto, FaultKind, Target};
+use sm_model::Model;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -47,8 +48,12 @@ fn config(name: &str) -> RunConfig {
 }
 
 async fn endpoint(url: &str) -> Arc<dyn Target> {
+    endpoint_with(url, TIMEOUT).await
+}
+
+async fn endpoint_with(url: &str, timeout: Duration) -> Arc<dyn Target> {
     let mut c = EndpointConfig::new(Some(url.to_string()));
-    c.operation_timeout = TIMEOUT;
+    c.operation_timeout = timeout;
     Arc::new(EndpointTarget::new(c).await.expect("client"))
 }
 
@@ -96,7 +101,7 @@ fn injected_faults_are_faults_never_divergences_and_nothing_is_left_behind() {
             (Fault::LateDelivery, 5, Duration::from_millis(400)),
         ] {
             let name = format!("{fault:?}");
-            let proxy = Proxy::start(&moto_url, fault, every, delay).await;
+            let proxy = Proxy::start(&moto_url, fault, every, u64::MAX, delay).await;
             let target = endpoint(&proxy.url).await;
             let prefix = format!("smft-{}-", name.to_lowercase());
             let session = Session::new(prefix.clone());
@@ -165,5 +170,60 @@ fn injected_faults_are_faults_never_divergences_and_nothing_is_left_behind() {
             }
         }
         assert!(problems.is_empty(), "{problems:#?}");
+    });
+}
+
+#[test]
+fn a_secret_created_after_its_case_was_cleaned_up_is_swept() {
+    let instance = shared(&moto::SPEC).expect("moto starts");
+    let moto_url = instance.target().server().endpoint_url().to_string();
+    instance.block_on(async {
+        // The first request (the CreateSecret) reaches moto 1.5 s after the harness saw its
+        // connection reset, so after the case's own clean-up found nothing to delete, and within
+        // the 3 s time-out the final sweep waits out.
+        let proxy = Proxy::start(&moto_url, Fault::LateDelivery, 1, 1, Duration::from_millis(1500)).await;
+        let target = endpoint_with(&proxy.url, Duration::from_secs(3)).await;
+        let prefix = "smft-late-";
+        let session = Session::new(prefix);
+        let create = sm_model::Request::from_parts(
+            "CreateSecret",
+            serde_json::json!({"Name": "s0", "SecretString": "v0",
+                               "ClientRequestToken": "a0000000-0000-4000-8000-000000000001"}),
+        )
+        .expect("request");
+        let exec = execute(&*target, Source::Requests(std::slice::from_ref(&create)), Model::new(), &session).await;
+        assert_eq!(exec.faults.len(), 1, "{:?}", exec.faults);
+        assert!(exec.leaked.is_empty(), "the case's own clean-up found nothing yet: {:?}", exec.leaked);
+        let cleanup = sweep(&*target, &session).await;
+        assert_eq!(cleanup.late.len(), 1, "{cleanup:?}");
+        assert!(cleanup.left.is_empty() && cleanup.verified, "{cleanup:?}");
+        let direct = endpoint(&moto_url).await;
+        let left = match direct.list_prefixed(prefix).await {
+            Some(Ok(names)) => names,
+            other => panic!("listing moto failed: {other:?}"),
+        };
+        assert!(left.is_empty(), "left behind on moto: {left:?}");
+    });
+}
+
+#[test]
+fn shrinking_against_a_faulty_target_leaves_nothing_behind() {
+    let instance = shared(&moto::SPEC).expect("moto starts");
+    let moto_url = instance.target().server().endpoint_url().to_string();
+    instance.block_on(async {
+        let proxy = Proxy::start(&moto_url, Fault::ResetAfterDelivery, 4, u64::MAX, Duration::ZERO).await;
+        let target = endpoint(&proxy.url).await;
+        let prefix = "smft-shrink-";
+        let session = Session::new(prefix);
+        let config = RunConfig { cases: 4, max_shrink_iters: 15, ..config("shrink") };
+        let report = run(target.clone(), config, session.clone()).await;
+        assert!(!report.faults.is_empty(), "the proxy faulted nothing");
+        assert!(report.cleanup.left.is_empty() && report.cleanup.verified, "{:?}", report.cleanup);
+        let direct = endpoint(&moto_url).await;
+        let left = match direct.list_prefixed(prefix).await {
+            Some(Ok(names)) => names,
+            other => panic!("listing moto failed: {other:?}"),
+        };
+        assert!(left.is_empty(), "left behind on moto: {left:?}");
     });
 }

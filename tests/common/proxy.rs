@@ -48,14 +48,16 @@ struct Config {
     upstream: String,
     fault: Fault,
     every: u64,
+    max_faults: u64,
     delay: Duration,
     count: AtomicU64,
     injected: Arc<Mutex<Vec<Injected>>>,
 }
 
 impl Proxy {
-    /// Starts a proxy to `upstream` (`127.0.0.1:PORT`) on the current runtime.
-    pub async fn start(upstream: &str, fault: Fault, every: u64, delay: Duration) -> Proxy {
+    /// Starts a proxy to `upstream` (`127.0.0.1:PORT`) on the current runtime that faults every
+    /// `every`-th request, at most `max_faults` times.
+    pub async fn start(upstream: &str, fault: Fault, every: u64, max_faults: u64, delay: Duration) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy");
         let url = format!("http://{}", listener.local_addr().expect("proxy address"));
         let injected: Arc<Mutex<Vec<Injected>>> = Arc::default();
@@ -63,6 +65,7 @@ impl Proxy {
             upstream: upstream.trim_start_matches("http://").trim_end_matches('/').to_string(),
             fault,
             every,
+            max_faults,
             delay,
             count: AtomicU64::new(0),
             injected: injected.clone(),
@@ -172,7 +175,7 @@ async fn handle(mut client: TcpStream, config: Arc<Config>) {
     let Some((head, body)) = read_message(&mut client).await else { return };
     let request = upstream_request(&head, &body);
     let n = config.count.fetch_add(1, Ordering::SeqCst) + 1;
-    if !n.is_multiple_of(config.every) {
+    if !n.is_multiple_of(config.every) || n / config.every > config.max_faults {
         if let Some((status, head, body)) = deliver(&config.upstream, &request).await {
             let _ = client.write_all(&response(status, Some(&head), &body)).await;
         }
