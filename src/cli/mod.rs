@@ -3,7 +3,7 @@
 
 pub mod bench;
 pub mod bounds;
-pub mod draft;
+pub mod catalogue;
 pub mod evidence;
 pub mod exit;
 pub mod matrix;
