@@ -6,11 +6,11 @@
 mod cli;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{Parser as _, Subcommand};
 use cli::exit::EXIT_TARGET;
 use std::process::ExitCode;
 
-#[derive(Parser)]
+#[derive(clap::Parser)]
 #[command(
     name = "smconform",
     version,
@@ -49,7 +49,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return cli::exit::parse_error(e),
+    };
     // Commands that only read and write files run without a runtime; the others on one.
     let result = match cli.command {
         Command::Matrix(a) if !a.run => cli::matrix::cmd_matrix(a),

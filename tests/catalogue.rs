@@ -83,6 +83,7 @@ fn entry_conforms_on_the_model_and_still_diverges_on_its_emulator(
             Replayed::Changed(now) => {
                 panic!("{}: {target} now diverges differently ({now}): update the entry", entry.id)
             }
+            Replayed::Unknown(fault) => panic!("{}: the replay against {target} met a fault: {fault}", entry.id),
         }
     });
 }

@@ -30,6 +30,11 @@ fn temp_file(name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// A fresh folder for a run's --out.
+fn out_dir(name: &str) -> String {
+    std::env::temp_dir().join(format!("smconform-cli-{name}-{}", std::process::id())).display().to_string()
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -115,11 +120,131 @@ fn bad_trace_files_exit_2_with_one_line(#[case] text: &str, #[case] message: &st
 #[case::grow_reversed_seeds(&["catalogue", "grow", "--target", "moto", "--seeds", "5..2"], "expected A..B")]
 #[case::grow_bad_seeds(&["catalogue", "grow", "--target", "moto", "--seeds", "x"], "expected A..B")]
 #[case::grow_zero_quiet(&["catalogue", "grow", "--target", "moto", "--seeds", "1..2", "--until-quiet", "0"], "at least 1")]
+#[case::huge_steps(&["run", "--target", "model", "--steps", "18446744073709551615", "--cases", "1"], "--steps")]
+#[case::steps_over_bound(&["run", "--target", "model", "--steps", "1001"], "at most 1000")]
+#[case::cases_over_bound(&["run", "--target", "model", "--cases", "1000001"], "at most 1000000")]
+#[case::jobs_over_bound(&["run", "--target", "model", "--jobs", "65"], "at most 64")]
+#[case::zero_timeout(&["run", "--target", "model", "--timeout", "0"], "--timeout")]
+#[case::timeout_over_bound(&["run", "--target", "model", "--timeout", "601"], "at most 600")]
+#[case::port_out_of_range(&["run", "--target", "endpoint", "--endpoint-url", "http://127.0.0.1:99999"], "invalid port")]
+#[case::unclosed_ipv6(&["run", "--target", "endpoint", "--endpoint-url", "http://[::1"], "--endpoint-url")]
+#[case::bad_region(&["run", "--target", "endpoint", "--endpoint-url", "http://127.0.0.1:9", "--region", "nowhere"], "--region")]
+#[case::bad_region_replay(&["replay", "--target", "model", "--region", "US EAST", "fixtures/traces/x.json"], "--region")]
 fn bad_usage_exits_2(#[case] args: &[&str], #[case] message: &str) {
     let out = smconform(args);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains(message), "{}", stderr(&out));
     assert!(!stderr(&out).contains("panicked"));
+    assert_eq!(stderr(&out).trim_end().lines().count(), 1, "one line expected: {}", stderr(&out));
+}
+
+#[test]
+fn the_bounds_are_in_the_help() {
+    let out = smconform(&["run", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = stdout(&out);
+    for bound in ["1 to 1000000", "1 to 1000)", "1 to 64", "1 to 600", "4 MiB"] {
+        assert!(help.contains(bound), "{bound} missing from: {help}");
+    }
+}
+
+/// A loopback HTTP server that answers `200 {}` to every request, as an endpoint that is not
+/// Secrets Manager might. Returns its URL.
+fn answers_empty_object() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 65536];
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
+        }
+    });
+    url
+}
+
+/// A loopback HTTP server that answers the preflight like Secrets Manager and then never answers
+/// again (it holds every later connection open). Returns its URL.
+fn stops_answering() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 65536];
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+                let n = stream.read(&mut buf).unwrap_or(0);
+                if String::from_utf8_lossy(&buf[..n]).contains("preflight") {
+                    let body = r#"{"__type": "ResourceNotFoundException", "message": "Secrets Manager can't find the specified secret."}"#;
+                    let head = format!("HTTP/1.1 400 Bad Request\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+                    let _ = stream.write_all(head.as_bytes());
+                    let _ = stream.write_all(body.as_bytes());
+                } else {
+                    std::thread::sleep(std::time::Duration::from_secs(120));
+                }
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn a_target_that_stops_answering_ends_the_run_with_exit_3() {
+    let url = stops_answering();
+    let out = smconform(&[
+        "run",
+        "--target",
+        "endpoint",
+        "--endpoint-url",
+        &url,
+        "--cases",
+        "50",
+        "--steps",
+        "10",
+        "--timeout",
+        "1",
+        "--jobs",
+        "1",
+        "--max-shrink",
+        "0",
+        "--quiet",
+        "--seed",
+        "3",
+        "--out",
+        &out_dir("stops-answering"),
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}{}", stderr(&out));
+    assert!(text.contains("run aborted: the target"), "{text}");
+    // What the run could not delete is named, and said to be unchecked.
+    assert!(text.contains("not checked by a listing"), "{text}");
+    assert!(!text.contains("divergence 1"), "{text}");
+    // Not all 50 cases: the run stopped.
+    let cases: usize = text
+        .split(" cases run")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("cases run");
+    assert!(cases < 10, "{text}");
+}
+
+#[test]
+fn an_endpoint_that_is_not_secrets_manager_exits_3_without_divergences() {
+    let url = answers_empty_object();
+    let dir = out_dir("not-sm");
+    let out =
+        smconform(&["run", "--target", "endpoint", "--endpoint-url", &url, "--cases", "2", "--quiet", "--out", &dir]);
+    assert_eq!(out.status.code(), Some(3), "{}{}", stdout(&out), stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("does not answer like Secrets Manager"), "{err}");
+    assert_eq!(err.lines().filter(|l| l.starts_with("error:")).count(), 1, "{err}");
+    assert!(!stdout(&out).contains("divergence"), "{}", stdout(&out));
 }
 
 #[test]

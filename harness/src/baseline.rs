@@ -1,8 +1,9 @@
 //! Classifying a run against a catalogue ([`crate::catalogue`]): every divergence found is *known*
 //! (an entry names its cause) or *new*; every fault is known or new the same way (an entry whose
 //! cause is that kind of fault, seen on that operation); every entry the run did not meet is
-//! replayed, and is *still present*, *fixed* (no reproduction diverges any more: remove the entry)
-//! or *changed* (it now diverges differently: update the entry).
+//! replayed, and is *still present*, *fixed* (no reproduction diverges any more: remove the entry),
+//! *changed* (it now diverges differently: update the entry) or *unknown this run* (a replay met a
+//! target fault other than the one the entry records, so it showed nothing about the entry).
 
 use crate::catalogue::{Catalogue, Entry};
 use crate::finding::Deviation;
@@ -18,6 +19,9 @@ pub enum Replayed {
     Fixed,
     /// The reproduction diverges, but not the recorded way (what it does now).
     Changed(String),
+    /// The replay met a target fault (what it was): nothing is known about the entry this run.
+    /// Never fixed or changed, and never failing by itself.
+    Unknown(String),
 }
 
 /// The classification of one run.
@@ -48,6 +52,16 @@ impl Classified {
             })
             .collect()
     }
+    /// Entries whose replay met a fault, with the fault.
+    pub fn unknown(&self) -> Vec<(&str, &str)> {
+        self.replayed
+            .iter()
+            .filter_map(|(id, r)| match r {
+                Replayed::Unknown(w) => Some((id.as_str(), w.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
     /// Whether the run should fail: new divergences or changed entries always; known ones and
     /// fixed entries too when `strict`.
     pub fn failing(&self, strict: bool) -> bool {
@@ -60,11 +74,14 @@ impl Classified {
 /// What replaying one reproduction showed.
 fn replay_one(r: &crate::runner::ReplayReport, entry: &Entry, last: usize) -> Replayed {
     if let Some((step, kind, detail)) = &r.fault {
+        // The recorded fault, where it is recorded, is the entry; any other fault says nothing
+        // about the target's behaviour, so the entry is unknown this run.
         let expected = matches!(&entry.cause.deviation, Deviation::Fault(k) if k == kind.name());
         return if *step == last && expected {
             Replayed::StillPresent
         } else {
-            Replayed::Changed(format!("{} fault at step {step}: {detail}", kind.name()))
+            let short: String = detail.chars().take(160).collect();
+            Replayed::Unknown(format!("{} fault at step {step}: {short}", kind.name()))
         };
     }
     let diverged: Vec<(usize, &ReplayStep)> =
@@ -81,7 +98,8 @@ fn replay_one(r: &crate::runner::ReplayReport, entry: &Entry, last: usize) -> Re
 }
 
 /// Replays an entry's reproductions: the cause is still present when one of them still shows it
-/// at its last step, fixed when none diverges any more, changed otherwise.
+/// at its last step, changed when one diverges differently, unknown this run when one met a
+/// target fault (and none changed), fixed when none diverges any more.
 pub async fn replay_entry(target: &dyn Target, entry: &Entry, session: &Session) -> Replayed {
     let mut outcomes = Vec::new();
     for rep in &entry.reproductions {
@@ -92,7 +110,10 @@ pub async fn replay_entry(target: &dyn Target, entry: &Entry, session: &Session)
         }
         outcomes.push(one);
     }
-    outcomes.into_iter().find(|o| *o != Replayed::Fixed).unwrap_or(Replayed::Fixed)
+    // A change is evidence; a fault is none, so it keeps the entry from counting as fixed.
+    let changed = outcomes.iter().find(|o| matches!(o, Replayed::Changed(_)));
+    let unknown = outcomes.iter().find(|o| matches!(o, Replayed::Unknown(_)));
+    changed.or(unknown).cloned().unwrap_or(Replayed::Fixed)
 }
 
 /// Classifies `report` against `catalogue`, replaying the entries the run did not meet.
@@ -128,4 +149,52 @@ pub async fn classify(report: &RunReport, catalogue: &Catalogue, target: &dyn Ta
         c.replayed.push((e.id.clone(), replay_entry(target, e, session).await));
     }
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::{BoxFuture, Capabilities, FaultKind, Observed};
+    use sm_model::{FunctionBehaviour, Request};
+    use std::collections::BTreeMap;
+
+    /// A target that answers every request with the same fault.
+    struct Failing(FaultKind);
+
+    impl Target for Failing {
+        fn name(&self) -> String {
+            "failing".into()
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities { behaviours: vec![FunctionBehaviour::NotInvocable], omit_token: false, max_jobs: 1 }
+        }
+        fn prepare<'a>(
+            &'a self,
+            _: &'a BTreeMap<String, FunctionBehaviour>,
+        ) -> BoxFuture<'a, Result<(), crate::target::TargetError>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn send<'a>(&'a self, _: &'a Request) -> BoxFuture<'a, Observed> {
+            let kind = self.0;
+            Box::pin(async move { Observed::Fault { kind, detail: "injected".into() } })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_replay_that_meets_a_fault_is_unknown_never_changed_or_fixed() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/divergences/moto");
+        let catalogue = Catalogue::load(&dir).expect("the moto catalogue loads");
+        let entry = catalogue.entries.first().expect("at least one entry");
+        let session = Session::new("t-");
+        for kind in [FaultKind::Connection, FaultKind::Timeout, FaultKind::Server, FaultKind::Malformed] {
+            match replay_entry(&Failing(kind), entry, &session).await {
+                Replayed::Unknown(what) => assert!(what.contains(kind.name()), "{what}"),
+                other => panic!("{kind:?}: expected unknown, got {other:?}"),
+            }
+        }
+        let c = Classified { replayed: vec![(entry.id.clone(), Replayed::Unknown("x".into()))], ..Default::default() };
+        assert!(!c.failing(true), "an unknown entry fails nothing by itself");
+        assert!(c.fixed().is_empty() && c.changed().is_empty());
+        assert_eq!(c.unknown().len(), 1);
+    }
 }

@@ -90,6 +90,7 @@ pub fn json_report(s: &RunSummary) -> Value {
                     Replayed::StillPresent => json!({"entry": id, "status": "still present"}),
                     Replayed::Fixed => json!({"entry": id, "status": "fixed"}),
                     Replayed::Changed(w) => json!({"entry": id, "status": "changed", "now": w}),
+                    Replayed::Unknown(w) => json!({"entry": id, "status": "unknown this run", "fault": w}),
                 })
                 .collect()
         })
@@ -109,6 +110,13 @@ pub fn json_report(s: &RunSummary) -> Value {
         "interrupted": r.interrupted,
         "aborted": r.aborted,
         "leaked": r.leaked,
+        "cleanup": {
+            "left": r.cleanup.left,
+            "verified": r.cleanup.verified,
+            "late_arrivals_deleted": r.cleanup.late,
+            "failed_deletes_retried": r.cleanup.retried,
+            "listing_error": r.cleanup.listing_error,
+        },
         "divergences": divergences,
         "faults": faults,
         "fault_reproductions": r.fault_reproductions.iter().map(|f| json!({
@@ -139,6 +147,11 @@ pub fn junit_report(s: &RunSummary) -> String {
                 }
                 Some(Replayed::Changed(w)) => {
                     (failure(format!("diverges differently now: update the entry {}", e.id), w.clone()), None)
+                }
+                Some(Replayed::Unknown(w)) => {
+                    let mut skipped = TestCaseStatus::skipped();
+                    skipped.set_message(format!("unknown this run: its replay met a target fault ({w})"));
+                    (skipped, None)
                 }
                 _ => (TestCaseStatus::success(), Some(format!("known cause ({}): {}", e.cause, e.explanation))),
             };
@@ -215,6 +228,8 @@ pub fn markdown_report(s: &RunSummary) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# smconform run against {} (seed {})\n", r.target, s.seed);
     let _ = writeln!(out, "{} cases, {} requests.\n", r.cases_run, r.coverage.total_requests());
+    let _ = writeln!(out, "{}", crate::report::render_cleanup(&r.cleanup).trim());
+    let _ = writeln!(out);
     let _ = writeln!(out, "| rule | source | confidence | {} |", r.target);
     let _ = writeln!(out, "|---|---|---|---|");
     for rule in sm_model::rules::ALL {

@@ -131,12 +131,35 @@ cause {}: {} {cause}",
     if r.interrupted {
         let _ = writeln!(out, "\nrun interrupted: results above are partial");
     }
-    if !r.leaked.is_empty() {
-        let _ = writeln!(out, "\nWARNING: could not delete these secrets: {}", r.leaked.join(", "));
-    }
+    out.push_str(&render_cleanup(&r.cleanup));
     let _ = writeln!(out, "\ncoverage:");
     out.push_str(&r.coverage.render());
     let _ = writeln!(out, "rerun with: --seed {seed}");
+    out
+}
+
+/// What the final clean-up did and exactly what it left behind.
+pub fn render_cleanup(c: &crate::runner::Cleanup) -> String {
+    let mut out = String::new();
+    let how =
+        if c.verified { "checked by listing the target" } else { "as the deletes reported; not checked by a listing" };
+    let mut done = Vec::new();
+    if c.retried > 0 {
+        done.push(format!("{} failed delete(s) retried", c.retried));
+    }
+    if !c.late.is_empty() {
+        done.push(format!("{} late arrival(s) deleted ({})", c.late.len(), c.late.join(", ")));
+    }
+    let done = if done.is_empty() { String::new() } else { format!("; {}", done.join(", ")) };
+    if c.left.is_empty() {
+        let _ = writeln!(out, "\nclean-up: nothing left behind ({how}){done}");
+    } else {
+        let _ =
+            writeln!(out, "\nclean-up: LEFT BEHIND {} secret(s) ({how}){done}: {}", c.left.len(), c.left.join(", "));
+    }
+    if let Some(e) = &c.listing_error {
+        let _ = writeln!(out, "  the target could not be listed: {e}");
+    }
     out
 }
 

@@ -64,7 +64,22 @@ pub struct Session {
     pub run_prefix: String,
     next_case: AtomicU64,
     cases_done: AtomicU64,
+    /// When the last request whose outcome is unknown (time-out, broken connection) ended: the
+    /// target may still act on it until its late-arrival window has passed.
+    last_unknown: Mutex<Option<std::time::Instant>>,
+    /// Clean-up deletes that failed at the end of an execution (shrinking and replays included),
+    /// left registered for the final sweep.
+    failed_deletes: AtomicU64,
+    /// Requests in a row, across the run, that the target failed rather than answered.
+    faults_in_a_row: AtomicU64,
 }
+
+/// After this many requests in a row (across the run) that fault, the target is taken to be
+/// down: executions and shrinking stop, and the run is aborted.
+pub const TARGET_DOWN_AFTER: u64 = 8;
+
+/// After this many faulted requests in a row within one execution, the execution stops.
+pub const CASE_FAULTS_IN_A_ROW: usize = 3;
 
 impl Session {
     /// `run_prefix` starts every physical name (it must be unique to this run).
@@ -75,6 +90,9 @@ impl Session {
             run_prefix: run_prefix.into(),
             next_case: AtomicU64::new(0),
             cases_done: AtomicU64::new(0),
+            last_unknown: Mutex::new(None),
+            failed_deletes: AtomicU64::new(0),
+            faults_in_a_row: AtomicU64::new(0),
         })
     }
 
@@ -96,6 +114,134 @@ impl Session {
     pub fn is_interrupted(&self) -> bool {
         self.interrupted.load(Ordering::SeqCst)
     }
+
+    /// Whether the target has failed [`TARGET_DOWN_AFTER`] requests in a row.
+    pub fn target_down(&self) -> bool {
+        self.faults_in_a_row.load(Ordering::Relaxed) >= TARGET_DOWN_AFTER
+    }
+
+    /// Notes whether the target answered a request or failed it.
+    fn note_answer(&self, faulted: bool) {
+        if faulted {
+            self.faults_in_a_row.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.faults_in_a_row.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Notes a request whose outcome is unknown (the target may act on it later).
+    fn note_unknown_outcome(&self, kind: FaultKind) {
+        if matches!(kind, FaultKind::Connection | FaultKind::Timeout) {
+            if let Ok(mut t) = self.last_unknown.lock() {
+                *t = Some(std::time::Instant::now());
+            }
+        }
+    }
+
+    /// Ends an execution's clean-up: what was deleted leaves the registry, what could not be
+    /// stays registered for the final sweep and is counted.
+    fn cleaned(&self, created: &[String], leaked: &[String]) {
+        let deleted: Vec<String> = created.iter().filter(|n| !leaked.contains(n)).cloned().collect();
+        self.registry.remove(&deleted);
+        self.failed_deletes.fetch_add(leaked.len() as u64, Ordering::Relaxed);
+    }
+}
+
+/// What the final clean-up did and what it left.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cleanup {
+    /// Clean-up deletes that failed at the end of an execution (shrinking and replays included)
+    /// and were tried again by the sweep.
+    pub retried: u64,
+    /// Secrets under the run's prefix that the listing found although no execution still had
+    /// them registered (requests the target acted on late), deleted by the sweep.
+    pub late: Vec<String>,
+    /// What is left behind (physical names).
+    pub left: Vec<String>,
+    /// Whether `left` was checked by listing the target after the sweep (otherwise it is what
+    /// the deletes reported).
+    pub verified: bool,
+    /// Why the target could not be listed, when it could not.
+    pub listing_error: Option<String>,
+}
+
+impl Cleanup {
+    /// Adds a later sweep: its `left` replaces this one's.
+    pub fn merge(&mut self, later: Cleanup) {
+        self.retried += later.retried;
+        self.late.extend(later.late);
+        self.left = later.left;
+        self.verified = later.verified;
+        self.listing_error = later.listing_error;
+    }
+}
+
+/// Lists the secrets under `prefix`, retrying a failed listing with the clean-up's back-off.
+async fn list_with_retries(target: &dyn Target, prefix: &str) -> Option<Result<Vec<String>, String>> {
+    let mut last = None;
+    for pause in std::iter::once(None).chain(crate::target::CLEANUP_BACKOFF.iter().map(Some)) {
+        if let Some(p) = pause {
+            tokio::time::sleep(*p).await;
+        }
+        match target.list_prefixed(prefix).await {
+            Some(Err(e)) => last = Some(Err(e)),
+            other => return other,
+        }
+    }
+    last
+}
+
+/// The final clean-up: force-deletes every name still registered (with retries), waits out the
+/// target's late-arrival window after the last request whose outcome is unknown, lists every
+/// secret under the run's prefix (planned deletions included) and force-deletes what is there,
+/// then lists again: what that listing shows is what is left behind. Never touches a name
+/// outside the run's prefix. A target that cannot list is left with what its deletes reported.
+pub async fn sweep(target: &dyn Target, session: &Session) -> Cleanup {
+    let registered = session.registry.drain();
+    let mut cleanup = Cleanup { retried: session.failed_deletes.swap(0, Ordering::Relaxed), ..Default::default() };
+    if session.target_down() {
+        // One listing says whether it is back; if not, deleting one by one would only wait out
+        // a time-out per name.
+        if let Some(Err(e)) = target.list_prefixed(&session.run_prefix).await {
+            cleanup.left = registered;
+            cleanup.listing_error = Some(e);
+            return cleanup;
+        }
+    }
+    let failed = target.cleanup(&registered).await;
+    let last_unknown = session.last_unknown.lock().ok().and_then(|t| *t);
+    if let Some(at) = last_unknown {
+        let until = at + target.late_arrival_window();
+        tokio::time::sleep_until(tokio::time::Instant::from_std(until)).await;
+    }
+    let prefix = session.run_prefix.as_str();
+    let listed = match list_with_retries(target, prefix).await {
+        None => {
+            cleanup.left = failed;
+            return cleanup;
+        }
+        Some(Err(e)) => {
+            cleanup.left = failed;
+            cleanup.listing_error = Some(e);
+            return cleanup;
+        }
+        Some(Ok(listed)) => listed,
+    };
+    let listed: Vec<String> = listed.into_iter().filter(|n| n.starts_with(prefix)).collect();
+    cleanup.late = listed.iter().filter(|n| !registered.contains(n)).cloned().collect();
+    let still = target.cleanup(&listed).await;
+    match list_with_retries(target, prefix).await {
+        Some(Ok(after)) => {
+            cleanup.left = after.into_iter().filter(|n| n.starts_with(prefix)).collect();
+            cleanup.verified = true;
+        }
+        Some(Err(e)) => {
+            cleanup.left = still;
+            cleanup.listing_error = Some(e);
+        }
+        None => cleanup.left = still,
+    }
+    cleanup
 }
 
 /// One executed step: the request (logical names), the model outcome it matched (or, at a
@@ -223,6 +369,7 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
             None => requests[i].clone(),
         };
         let observed = send_logical(target, &names, &request, &mut created, session).await;
+        session.note_answer(matches!(observed, Observed::Fault { .. }));
         match follower.step(&request, &observed) {
             Followed::Matched(outcome) => {
                 coverage.record(&request, Some(&outcome), follower.states());
@@ -241,10 +388,18 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
                 };
                 coverage.record(&request, None, follower.states());
                 faults.push((i, kind, detail.clone()));
+                session.note_unknown_outcome(kind);
                 steps.push(StepRecord { request, expected, observed });
-                if kind == FaultKind::Connection {
+                // A broken connection, or a target that keeps failing, ends the sequence.
+                let in_a_row = faults.iter().rev().enumerate().take_while(|(n, f)| f.0 + n == i).count();
+                if kind == FaultKind::Connection || in_a_row >= CASE_FAULTS_IN_A_ROW || session.target_down() {
                     end = End::Fault { step: i, kind, detail };
                     break;
+                }
+                // A request that timed out may still be acted on: let that happen before the
+                // next request, so that the target's state is one of those the model keeps.
+                if kind == FaultKind::Timeout {
+                    tokio::time::sleep(target.late_arrival_window()).await;
                 }
             }
             Followed::Diverged(d) => {
@@ -258,8 +413,9 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
             }
         }
     }
-    let leaked = target.cleanup(&created).await;
-    session.registry.remove(&created);
+    // Against a target that is down, the names stay registered for the final sweep.
+    let leaked = if session.target_down() { created.clone() } else { target.cleanup(&created).await };
+    session.cleaned(&created, &leaked);
     Execution { steps, divergences, end, coverage, leaked, faults }
 }
 
@@ -357,6 +513,8 @@ pub struct RunReport {
     pub aborted: Option<String>,
     /// One shrunk reproduction per kind of fault (operation and fault kind).
     pub fault_reproductions: Vec<FaultReproduction>,
+    /// What the final clean-up did; `leaked` is its `left`.
+    pub cleanup: Cleanup,
 }
 
 impl RunReport {
@@ -452,6 +610,8 @@ pub async fn run_with(
     }
     local.await;
     let mut report = std::mem::take(&mut shared.borrow_mut().report);
+    report.cleanup = sweep(&*target, &session).await;
+    report.leaked = report.cleanup.left.clone();
     report.interrupted = session.is_interrupted();
     report.found.sort_by(|a, b| a.signature.cmp(&b.signature));
     sink.event(&RunEvent::Finished { report: &report });
@@ -470,6 +630,10 @@ async fn worker(
     loop {
         let case = {
             let mut s = shared.borrow_mut();
+            if session.target_down() && s.report.aborted.is_none() {
+                s.report.aborted =
+                    Some(format!("the target stopped answering: {TARGET_DOWN_AFTER} requests in a row failed"));
+            }
             if s.next >= config.cases || session.is_interrupted() || s.report.aborted.is_some() {
                 return;
             }
@@ -488,7 +652,6 @@ async fn worker(
             let mut s = shared.borrow_mut();
             s.report.cases_run += 1;
             s.report.coverage.merge(&exec.coverage);
-            s.report.leaked.extend(exec.leaked.iter().cloned());
             for (step, kind, detail) in &exec.faults {
                 let fault = FaultRecord {
                     case,
@@ -606,7 +769,7 @@ async fn shrink(
     let mut best = (tree.current(), first);
     let mut iters = 0;
     let mut simplified = tree.simplify();
-    while simplified && iters < max_iters && !session.is_interrupted() {
+    while simplified && iters < max_iters && !session.is_interrupted() && !session.target_down() {
         iters += 1;
         let ops = tree.current();
         let exec = execute(target, Source::Ops(&ops, resolver.clone()), model_for(resolver), session).await;
@@ -621,7 +784,7 @@ async fn shrink(
     // proptest removes elements before it simplifies them and never goes back, so a step that
     // only became removable later can survive; drop single steps while the divergence stays.
     let mut i = 0;
-    while i < best.0.len() && iters < max_iters && !session.is_interrupted() {
+    while i < best.0.len() && iters < max_iters && !session.is_interrupted() && !session.target_down() {
         iters += 1;
         let mut ops = best.0.clone();
         ops.remove(i);
@@ -763,7 +926,9 @@ pub async fn replay(target: &dyn Target, trace: &Trace, session: &Session) -> Re
             break;
         }
         let observed = send_logical(target, &names, &step.request, &mut created, session).await;
+        session.note_answer(matches!(observed, Observed::Fault { .. }));
         if let Observed::Fault { kind, detail } = &observed {
+            session.note_unknown_outcome(*kind);
             report.fault = Some((i + 1, *kind, detail.clone()));
             break;
         }
@@ -783,6 +948,6 @@ pub async fn replay(target: &dyn Target, trace: &Trace, session: &Session) -> Re
         });
     }
     report.leaked = target.cleanup(&created).await;
-    session.registry.remove(&created);
+    session.cleaned(&created, &report.leaked);
     report
 }

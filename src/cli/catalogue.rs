@@ -7,7 +7,7 @@
 //!   per-cause entries (`/2`), attributing each reproduction from its recorded observations.
 
 use super::exit::{usage, usage_msg, Failure, EXIT_OK, EXIT_TARGET};
-use super::target::{build_target, final_cleanup, watch_interrupt, TargetArgs};
+use super::target::{build_target, watch_interrupt, TargetArgs};
 use clap::{Args, Subcommand};
 use serde_json::Value;
 use sm_harness::catalogue::{recorded_cause, Catalogue, Entry, Reproduction};
@@ -93,8 +93,9 @@ async fn grow(args: GrowArgs) -> Result<u8, Failure> {
     let dir = args.catalogue.clone().unwrap_or_else(|| PathBuf::from("fixtures/divergences").join(spec.name));
     let catalogue = Catalogue::load(&dir).map_err(usage)?;
     std::fs::create_dir_all(&args.out).map_err(|e| usage_msg(format!("{}: {e}", args.out.display())))?;
-    let target = build_target(&TargetArgs::managed(spec)).await?;
-    let session = Session::new(format!("smcg-{}-", std::process::id()));
+    let prefix = format!("smcg-{}-", std::process::id());
+    let target = build_target(&TargetArgs::managed(spec), &prefix).await?;
+    let session = Session::new(prefix);
     watch_interrupt(session.clone());
     let mut drafts: BTreeMap<Cause, Entry> = BTreeMap::new();
     let (mut quiet, mut saturated_at) = (0, None);
@@ -110,7 +111,7 @@ async fn grow(args: GrowArgs) -> Result<u8, Failure> {
         };
         let report = run(target.clone(), config, session.clone()).await;
         if let Some(why) = &report.aborted {
-            final_cleanup(&*target, &session).await;
+            sm_harness::runner::sweep(&*target, &session).await;
             return Err(Failure { code: EXIT_TARGET, error: anyhow::anyhow!("seed {seed}: {why}") });
         }
         let mut fresh = Vec::new();
@@ -182,7 +183,10 @@ async fn grow(args: GrowArgs) -> Result<u8, Failure> {
             break;
         }
     }
-    final_cleanup(&*target, &session).await;
+    let cleanup = sm_harness::runner::sweep(&*target, &session).await;
+    if !cleanup.left.is_empty() {
+        eprint!("{}", sm_harness::report::render_cleanup(&cleanup));
+    }
     for d in drafts.values() {
         println!("draft: {}", d.path.display());
     }

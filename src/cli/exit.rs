@@ -20,12 +20,20 @@ pub struct Outcome {
     pub divergent: bool,
     /// The target failed: faults that count, or the run was aborted.
     pub target_failing: bool,
+    /// Secrets the run created are still on the target after the final sweep.
+    pub left_behind: bool,
+    /// The run stopped early because the target kept failing (or stopped answering).
+    pub aborted: bool,
 }
 
-/// The exit code of an outcome: interrupted wins, then divergences, then target failures.
+/// The exit code of an outcome: interrupted wins, then an aborted run or secrets left behind (3:
+/// a run the target cut short, or that left anything on it, never passes for a divergence
+/// report), then divergences, then target failures.
 pub fn exit_code(o: Outcome) -> u8 {
     if o.interrupted {
         EXIT_INTERRUPTED
+    } else if o.aborted || o.left_behind {
+        EXIT_TARGET
     } else if o.divergent {
         EXIT_DIVERGENT
     } else if o.target_failing {
@@ -56,15 +64,40 @@ pub fn target_failure(e: TargetError) -> Failure {
     Failure { code: EXIT_TARGET, error: e.into() }
 }
 
+/// What a command-line parse error exits with: help and version are printed whole (exit 0);
+/// any other error is a usage error, printed as its one `error:` line (exit 2).
+pub fn parse_error(e: clap::Error) -> std::process::ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            std::process::ExitCode::from(EXIT_OK)
+        }
+        _ => {
+            let text = e.render().to_string();
+            let line = text.lines().find(|l| l.starts_with("error:")).unwrap_or("error: bad usage (see --help)");
+            match text.lines().find(|l| l.trim_start().starts_with("[possible values:")) {
+                Some(values) => eprintln!("{line} {}", values.trim()),
+                None => eprintln!("{line}"),
+            }
+            std::process::ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn precedence() {
-        let all = Outcome { interrupted: true, divergent: true, target_failing: true };
+        let all =
+            Outcome { interrupted: true, divergent: true, target_failing: true, left_behind: true, aborted: true };
         assert_eq!(exit_code(all), EXIT_INTERRUPTED);
-        assert_eq!(exit_code(Outcome { interrupted: false, ..all }), EXIT_DIVERGENT);
+        assert_eq!(exit_code(Outcome { interrupted: false, ..all }), EXIT_TARGET);
+        assert_eq!(exit_code(Outcome { interrupted: false, left_behind: false, ..all }), EXIT_TARGET);
+        let divergent = Outcome { divergent: true, target_failing: true, ..Outcome::default() };
+        assert_eq!(exit_code(divergent), EXIT_DIVERGENT);
         assert_eq!(exit_code(Outcome { target_failing: true, ..Outcome::default() }), EXIT_TARGET);
         assert_eq!(exit_code(Outcome::default()), EXIT_OK);
     }

@@ -3,7 +3,7 @@
 //! also from a run of the same seed against each.
 
 use super::exit::{usage, usage_msg, Failure, EXIT_DIVERGENT, EXIT_INTERRUPTED};
-use super::target::{build_target, check_target_args, final_cleanup, watch_interrupt, TargetArgs};
+use super::target::{build_target, check_target_args, watch_interrupt, TargetArgs};
 use clap::Args;
 use sm_harness::baseline::classify;
 use sm_harness::catalogue::Catalogue;
@@ -38,9 +38,9 @@ pub struct MatrixArgs {
     #[arg(long)]
     pub run: bool,
     /// With --run: cases per target, steps per case, seed, and where the tables go.
-    #[arg(long, default_value_t = 300, requires = "run")]
+    #[arg(long, default_value_t = 300, requires = "run", value_parser = super::bounds::cases)]
     pub cases: usize,
-    #[arg(long, default_value_t = 30, requires = "run")]
+    #[arg(long, default_value_t = 30, requires = "run", value_parser = super::bounds::steps)]
     pub steps: usize,
     #[arg(long, default_value_t = 1, requires = "run")]
     pub seed: u64,
@@ -77,7 +77,7 @@ pub async fn cmd_matrix_run(args: MatrixArgs) -> Result<u8, Failure> {
         let spec = registry::managed(&column.target).ok_or_else(|| usage_msg("no such emulator"))?;
         let target_args = TargetArgs::managed(spec);
         let prefix = check_target_args(&target_args)?;
-        let target = build_target(&target_args).await?;
+        let target = build_target(&target_args, &prefix).await?;
         let session = Session::new(prefix);
         watch_interrupt(session.clone());
         eprintln!(
@@ -98,7 +98,10 @@ pub async fn cmd_matrix_run(args: MatrixArgs) -> Result<u8, Failure> {
         };
         let report = run(target.clone(), config, session.clone()).await;
         let classified = classify(&report, &column.catalogue, &*target, &session).await;
-        final_cleanup(&*target, &session).await;
+        let cleanup = sm_harness::runner::sweep(&*target, &session).await;
+        if !cleanup.left.is_empty() {
+            eprint!("{}", sm_harness::report::render_cleanup(&cleanup));
+        }
         if report.interrupted {
             return Ok(EXIT_INTERRUPTED);
         }

@@ -2,6 +2,7 @@
 //! ([`exit`]), and the target options ([`target`]).
 
 pub mod bench;
+pub mod bounds;
 pub mod catalogue;
 pub mod evidence;
 pub mod exit;

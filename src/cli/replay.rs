@@ -2,11 +2,11 @@
 //! step's `expect` and the model.
 
 use super::exit::{exit_code, usage, Failure, Outcome};
-use super::target::{build_target, check_target_args, final_cleanup, watch_interrupt, TargetArgs};
+use super::target::{build_target, check_target_args, watch_interrupt, TargetArgs};
 use clap::Args;
 use sm_harness::catalogue;
-use sm_harness::report::render_replay;
-use sm_harness::runner::{replay, Session};
+use sm_harness::report::{render_cleanup, render_replay};
+use sm_harness::runner::{replay, sweep, Session};
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -26,16 +26,13 @@ pub async fn cmd_replay(args: ReplayArgs) -> Result<u8, Failure> {
         let trace = catalogue::load_trace(path).map_err(usage)?;
         traces.push((path.clone(), trace));
     }
-    let target = build_target(&args.target).await?;
+    let target = build_target(&args.target, &prefix).await?;
     let session = Session::new(prefix);
     watch_interrupt(session.clone());
     let (mut failed, mut faulted, mut interrupted) = (0, 0, false);
     for (path, trace) in &traces {
         let r = replay(&*target, trace, &session).await;
         print!("{}", render_replay(&path.display().to_string(), &r));
-        if !r.leaked.is_empty() {
-            eprintln!("WARNING: could not delete these secrets: {}", r.leaked.join(", "));
-        }
         if r.fault.is_some() {
             faulted += 1;
         } else if !r.passed() {
@@ -46,7 +43,8 @@ pub async fn cmd_replay(args: ReplayArgs) -> Result<u8, Failure> {
             break;
         }
     }
-    final_cleanup(&*target, &session).await;
+    let cleanup = sweep(&*target, &session).await;
+    print!("{}", render_cleanup(&cleanup));
     println!(
         "{} trace(s): {} passed, {} failed, {} faulted",
         traces.len(),
@@ -54,5 +52,11 @@ pub async fn cmd_replay(args: ReplayArgs) -> Result<u8, Failure> {
         failed,
         faulted
     );
-    Ok(exit_code(Outcome { interrupted, divergent: failed > 0, target_failing: faulted > 0 }))
+    Ok(exit_code(Outcome {
+        interrupted,
+        divergent: failed > 0,
+        target_failing: faulted > 0,
+        left_behind: !cleanup.left.is_empty(),
+        aborted: false,
+    }))
 }

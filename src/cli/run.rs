@@ -1,8 +1,9 @@
 //! `smconform run`: generate request sequences, run them against a target, report divergences
 //! from the model (with a baseline: which are known, new, fixed), write reports.
 
+use super::bounds;
 use super::exit::{exit_code, usage, usage_msg, Failure, Outcome, EXIT_TARGET};
-use super::target::{build_target, check_target_args, final_cleanup, watch_interrupt, TargetArgs};
+use super::target::{build_target, check_target_args, watch_interrupt, TargetArgs};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use sm_harness::baseline::{classify, Classified};
@@ -10,7 +11,7 @@ use sm_harness::catalogue::Catalogue;
 use sm_harness::events::{RunEvent, Sink, Sinks, TraceFiles};
 use sm_harness::export::{self, ReportFormat, RunSummary};
 use sm_harness::report::render_run;
-use sm_harness::runner::{run_with, RunConfig, RunReport, Session};
+use sm_harness::runner::{run_with, sweep, RunConfig, RunReport, Session};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -18,23 +19,23 @@ use std::sync::Arc;
 pub struct RunArgs {
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Number of generated cases.
-    #[arg(long, default_value_t = 200)]
+    /// Number of generated cases (1 to 1000000).
+    #[arg(long, default_value_t = 200, value_parser = bounds::cases)]
     pub cases: usize,
-    /// Maximum requests per case.
-    #[arg(long, default_value_t = 30)]
+    /// Maximum requests per case (1 to 1000).
+    #[arg(long, default_value_t = 30, value_parser = bounds::steps)]
     pub steps: usize,
     /// Seed (default: from the clock; printed so the run can be repeated).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Cases run at once.
-    #[arg(long, default_value_t = 4)]
+    /// Cases run at once (1 to 64; a target may allow fewer).
+    #[arg(long, default_value_t = 4, value_parser = bounds::jobs)]
     pub jobs: usize,
     /// Where minimal reproductions are written.
     #[arg(long, default_value = "smconform-out")]
     pub out: PathBuf,
-    /// Upper bound on shrink attempts per divergence.
-    #[arg(long, default_value_t = 500)]
+    /// Upper bound on shrink attempts per divergence (0 to 100000).
+    #[arg(long, default_value_t = 500, value_parser = bounds::shrink)]
     pub max_shrink: usize,
     /// A divergence catalogue (e.g. fixtures/divergences/moto): divergences it holds are known,
     /// the others new; entries the run does not meet are replayed to see whether they are fixed.
@@ -74,7 +75,7 @@ pub async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
     tokio::fs::create_dir_all(&args.out)
         .await
         .map_err(|e| usage_msg(format!("--out {}: cannot create the folder: {e}", args.out.display())))?;
-    let target = build_target(&args.target).await?;
+    let target = build_target(&args.target, &prefix).await?;
     let session = Session::new(prefix);
     watch_interrupt(session.clone());
     eprintln!(
@@ -106,7 +107,11 @@ pub async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
         Some(cat) if !report.interrupted => Some(classify(&report, cat, &*target, &session).await),
         _ => None,
     };
-    report.leaked.extend(final_cleanup(&*target, &session).await);
+    // The baseline's replays created secrets too: sweep again, and report what that left.
+    if classified.is_some() {
+        report.cleanup.merge(sweep(&*target, &session).await);
+        report.leaked = report.cleanup.left.clone();
+    }
     print!("{}", render_run(&report, seed));
     if let (Some(cat), Some(c)) = (&baseline, &classified) {
         print!("{}", render_baseline(&report, cat, c));
@@ -119,11 +124,12 @@ pub async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
             Some(c) => c.failing(args.strict),
             None => !report.found.is_empty(),
         },
-        target_failing: report.aborted.is_some()
-            || match &classified {
-                Some(c) => !c.new_faults.is_empty(),
-                None => !report.faults.is_empty(),
-            },
+        aborted: report.aborted.is_some(),
+        left_behind: !report.leaked.is_empty(),
+        target_failing: match &classified {
+            Some(c) => !c.new_faults.is_empty(),
+            None => !report.faults.is_empty(),
+        },
     };
     Ok(exit_code(outcome))
 }
@@ -138,14 +144,15 @@ fn render_baseline(report: &RunReport, cat: &Catalogue, c: &Classified) -> Strin
     new_causes.dedup();
     let _ = writeln!(
         out,
-        "\nbaseline: {} known cause(s), {} new cause(s), {} known fault kind(s), {} new fault(s); of {} entries {} fixed, {} changed",
+        "\nbaseline: {} known cause(s), {} new cause(s), {} known fault kind(s), {} new fault(s); of {} entries {} fixed, {} changed, {} unknown this run",
         known.len(),
         new_causes.len(),
         fault_entries.len(),
         c.new_faults.len(),
         cat.entries.len(),
         c.fixed().len(),
-        c.changed().len()
+        c.changed().len(),
+        c.unknown().len()
     );
     for id in known {
         let shown: Vec<String> =
@@ -172,6 +179,9 @@ fn render_baseline(report: &RunReport, cat: &Catalogue, c: &Classified) -> Strin
     }
     for (id, what) in c.changed() {
         let _ = writeln!(out, "  CHANGED {id}: now {what}");
+    }
+    for (id, what) in c.unknown() {
+        let _ = writeln!(out, "  UNKNOWN {id}: unknown this run, its replay met a target fault ({what})");
     }
     out
 }

@@ -57,7 +57,8 @@ pub struct TargetArgs {
     /// Endpoint URL for `--target endpoint`.
     #[arg(long)]
     pub endpoint_url: Option<String>,
-    /// Region (default: the standard AWS configuration chain; us-east-1 for loopback endpoints).
+    /// Region, e.g. us-east-1 (default: the standard AWS configuration chain; us-east-1 for
+    /// loopback endpoints).
     #[arg(long)]
     pub region: Option<String>,
     /// Opt in to sending requests to real AWS (`--target aws`).
@@ -70,8 +71,9 @@ pub struct TargetArgs {
     /// fail-at-createSecret|setSecret|testSecret|finishSecret or not-invocable (endpoint/aws only).
     #[arg(long = "function", value_name = "ARN=BEHAVIOUR")]
     pub functions: Vec<String>,
-    /// Per-request time-out in seconds.
-    #[arg(long, default_value_t = 10)]
+    /// Per-request time-out in seconds (1 to 600). Response bodies are limited to 4 MiB; a
+    /// larger one is a fault.
+    #[arg(long, default_value_t = 10, value_parser = super::bounds::timeout)]
     pub timeout: u64,
 }
 
@@ -136,12 +138,7 @@ pub fn check_target_args(t: &TargetArgs) -> Result<String, Failure> {
         }
         TargetKind::Endpoint => match &t.endpoint_url {
             None => return Err(usage_msg("--target endpoint needs --endpoint-url URL")),
-            Some(url) => {
-                let host = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
-                if host.is_none_or(|h| h.is_empty() || h.starts_with('/')) {
-                    return Err(usage_msg(format!("--endpoint-url {url:?}: expected http://HOST[:PORT] or https://…")));
-                }
-            }
+            Some(url) => check_endpoint_url(url)?,
         },
         TargetKind::Managed(_) | TargetKind::Model => {
             if t.endpoint_url.is_some() {
@@ -152,14 +149,37 @@ pub fn check_target_args(t: &TargetArgs) -> Result<String, Failure> {
             }
         }
     }
+    if let Some(r) = &t.region {
+        if !super::bounds::valid_region(r) {
+            return Err(usage_msg(format!("--region {r:?}: not a region name (e.g. us-east-1)")));
+        }
+    }
     let base = t.name_prefix.clone().unwrap_or_else(|| "smconform-".to_string());
     Ok(format!("{base}{}-", run_id()))
 }
 
-/// Builds (and for a managed emulator, starts) the target the arguments describe.
-pub async fn build_target(t: &TargetArgs) -> Result<Arc<dyn Target>, Failure> {
+/// Checks an endpoint URL: http or https, a host, a port in range, nothing after the path.
+fn check_endpoint_url(url: &str) -> Result<(), Failure> {
+    let bad =
+        |why: String| usage_msg(format!("--endpoint-url {url:?}: {why}; expected http://HOST[:PORT] or https://…"));
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(bad("not an http:// or https:// URL".into()));
+    }
+    let parsed = url::Url::parse(url).map_err(|e| bad(e.to_string()))?;
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(bad("no host".into()));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(bad("a query or fragment has no meaning here".into()));
+    }
+    Ok(())
+}
+
+/// Builds (and for a managed emulator, starts) the target the arguments describe; `prefix` is
+/// the run's name prefix (the preflight stays within it).
+pub async fn build_target(t: &TargetArgs, prefix: &str) -> Result<Arc<dyn Target>, Failure> {
     let functions = parse_functions(&t.functions)?;
-    let timeout = Duration::from_secs(t.timeout.max(1));
+    let timeout = Duration::from_secs(t.timeout);
     Ok(match t.kind()? {
         TargetKind::Model => Arc::new(ModelTarget::new()),
         TargetKind::Managed(spec) => {
@@ -181,42 +201,63 @@ pub async fn build_target(t: &TargetArgs) -> Result<Arc<dyn Target>, Failure> {
                 None => "aws".to_string(),
             };
             let target = EndpointTarget::new(config).await.map_err(target_failure)?;
-            preflight(&target, t.endpoint_url.as_deref().unwrap_or("AWS")).await.map_err(target_failure)?;
+            preflight(&target, t.endpoint_url.as_deref().unwrap_or("AWS"), prefix).await.map_err(target_failure)?;
             Arc::new(target)
         }
     })
 }
 
-/// Checks that an endpoint answers at all before a run starts, with a read of a name no run
-/// creates (so it touches no secret).
-async fn preflight(target: &dyn Target, endpoint: &str) -> Result<(), TargetError> {
-    let probe = sm_model::Request::DescribeSecret(sm_model::request::SecretIdOnly {
-        secret_id: "smconform-preflight-does-not-exist".into(),
-    });
+/// Checks, before a run starts, that an endpoint answers like Secrets Manager: DescribeSecret of
+/// a name inside the run's prefix that no case creates must be answered with a service error
+/// (ResourceNotFoundException, or a refusal such as AccessDeniedException). No answer is
+/// "unreachable"; a success, or an answer that is not a Secrets Manager answer, means the
+/// endpoint is something else.
+async fn preflight(target: &dyn Target, endpoint: &str, prefix: &str) -> Result<(), TargetError> {
+    let probe =
+        sm_model::Request::DescribeSecret(sm_model::request::SecretIdOnly { secret_id: format!("{prefix}preflight") });
+    let not_sm = |what: String| {
+        TargetError::Other(format!("the endpoint at {endpoint} does not answer like Secrets Manager: {what}"))
+    };
     match target.send(&probe).await {
         Observed::Fault { kind: FaultKind::Connection | FaultKind::Timeout, detail } => {
             Err(TargetError::Unreachable { endpoint: endpoint.to_string(), detail })
         }
-        _ => Ok(()),
+        Observed::Fault { kind: FaultKind::Malformed, detail } => Err(not_sm(detail)),
+        Observed::Ok(v) => Err(not_sm(format!(
+            "DescribeSecret of a secret that does not exist succeeded ({})",
+            v.to_string().chars().take(80).collect::<String>()
+        ))),
+        // A service error is what Secrets Manager answers; a 5xx or throttling is a fault the
+        // run will report.
+        Observed::Error { .. } | Observed::Fault { .. } => Ok(()),
     }
 }
 
-/// Waits for Ctrl-C and raises the session's interrupt flag (the run then stops between
-/// requests and cleans up).
+/// Waits for Ctrl-C or SIGTERM and raises the session's interrupt flag (the run then stops
+/// between requests and cleans up, as it does for Ctrl-C).
 pub fn watch_interrupt(session: Arc<Session>) {
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ninterrupted: finishing the requests in flight and deleting what the run created…");
-            session.interrupt();
-        }
+        let signal = interrupt_signal().await;
+        eprintln!("\n{signal}: finishing the requests in flight and deleting what the run created…");
+        session.interrupt();
     });
 }
 
-/// Deletes whatever the session still has registered; returns what could not be deleted.
-pub async fn final_cleanup(target: &dyn Target, session: &Session) -> Vec<String> {
-    let left = session.registry.drain();
-    if left.is_empty() {
-        return Vec::new();
+/// Resolves when SIGINT (Ctrl-C) or SIGTERM arrives; names it ("interrupted", "terminated").
+async fn interrupt_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => "interrupted",
+                _ = term.recv() => "terminated (interrupted)",
+            };
+        }
     }
-    target.cleanup(&left).await
+    match tokio::signal::ctrl_c().await {
+        Ok(()) => "interrupted",
+        // No signal handling on this platform: never resolves.
+        Err(_) => std::future::pending().await,
+    }
 }

@@ -49,6 +49,10 @@ pub enum FaultKind {
     Server,
     /// Throttled.
     Throttled,
+    /// The target answered something that is not an answer to the operation: an empty or cut
+    /// body, a body that is not JSON or has the wrong shape, an error without an error code, a
+    /// body over the size limit. Never compared with the model.
+    Malformed,
 }
 
 impl FaultKind {
@@ -67,6 +71,7 @@ impl FaultKind {
             FaultKind::Timeout => "timeout",
             FaultKind::Server => "server error",
             FaultKind::Throttled => "throttled",
+            FaultKind::Malformed => "malformed response",
         }
     }
 }
@@ -116,22 +121,81 @@ pub trait Target: Send + Sync {
 
     /// Force-deletes the named secrets (physical names) without recovery, ignoring ones that do
     /// not exist. Used after every case and on shutdown; returns the names it could not delete.
+    /// A delete that faults is retried with back-off ([`CLEANUP_BACKOFF`]); a fault may hide a
+    /// delete that did happen, so a retry answered "not found" counts as deleted.
     fn cleanup<'a>(&'a self, names: &'a [String]) -> BoxFuture<'a, Vec<String>> {
         Box::pin(async move {
             let mut failed = Vec::new();
+            // Once one secret could not be deleted for faults after every retry, the target is
+            // failing: the rest get one attempt each (the final sweep tries again).
+            let mut retries = true;
             for name in names {
-                let req = Request::DeleteSecret(sm_model::request::DeleteSecret {
-                    secret_id: name.clone(),
-                    recovery_window_in_days: None,
-                    force_delete_without_recovery: Some(true),
-                });
-                match self.send(&req).await {
-                    Observed::Ok(_) => {}
-                    Observed::Error { code, .. } if code == "ResourceNotFoundException" => {}
-                    _ => failed.push(name.clone()),
+                match delete_with_retries(self, name, retries).await {
+                    Deleted::Gone => {}
+                    Deleted::Refused => failed.push(name.clone()),
+                    Deleted::Faulted => {
+                        retries = false;
+                        failed.push(name.clone());
+                    }
                 }
             }
             failed
         })
     }
+
+    /// Every secret on the target whose name starts with `prefix` (exactly, case included),
+    /// secrets scheduled for deletion included. `None`: this target cannot list (the caller then
+    /// only knows what it registered).
+    fn list_prefixed<'a>(&'a self, _prefix: &'a str) -> BoxFuture<'a, Option<Result<Vec<String>, String>>> {
+        Box::pin(async { None })
+    }
+
+    /// How long after a request whose outcome is unknown (a time-out, a broken connection) the
+    /// target may still act on it: the final sweep waits this long before it lists what is left.
+    fn late_arrival_window(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+}
+
+/// Pauses between attempts to delete one secret during clean-up (their count is the number of
+/// retries after the first attempt).
+pub const CLEANUP_BACKOFF: [std::time::Duration; 4] = [
+    std::time::Duration::from_millis(100),
+    std::time::Duration::from_millis(300),
+    std::time::Duration::from_millis(900),
+    std::time::Duration::from_millis(2700),
+];
+
+/// What became of one clean-up delete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deleted {
+    /// Deleted, or it did not exist.
+    Gone,
+    /// The target refused (an error other than "not found").
+    Refused,
+    /// Every attempt faulted.
+    Faulted,
+}
+
+/// Force-deletes one secret, retrying faults with back-off when `retries` is set.
+pub async fn delete_with_retries<T: Target + ?Sized>(target: &T, name: &str, retries: bool) -> Deleted {
+    let req = Request::DeleteSecret(sm_model::request::DeleteSecret {
+        secret_id: name.to_string(),
+        recovery_window_in_days: None,
+        force_delete_without_recovery: Some(true),
+    });
+    let pauses = if retries { &CLEANUP_BACKOFF[..] } else { &[] };
+    for pause in std::iter::once(None).chain(pauses.iter().map(Some)) {
+        if let Some(p) = pause {
+            tokio::time::sleep(*p).await;
+        }
+        match target.send(&req).await {
+            Observed::Ok(_) => return Deleted::Gone,
+            Observed::Error { code, .. } if code == "ResourceNotFoundException" => return Deleted::Gone,
+            // A refusal is an answer: retrying it changes nothing.
+            Observed::Error { .. } => return Deleted::Refused,
+            Observed::Fault { .. } => {}
+        }
+    }
+    Deleted::Faulted
 }

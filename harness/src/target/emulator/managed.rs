@@ -120,4 +120,12 @@ impl Target for ManagedTarget {
     fn cleanup<'a>(&'a self, names: &'a [String]) -> BoxFuture<'a, Vec<String>> {
         self.inner.cleanup(names)
     }
+
+    fn list_prefixed<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Option<Result<Vec<String>, String>>> {
+        self.inner.list_prefixed(prefix)
+    }
+
+    fn late_arrival_window(&self) -> Duration {
+        self.inner.late_arrival_window()
+    }
 }

@@ -1,6 +1,7 @@
 //! Fault classification: which SDK errors are a target failing (connection, time-out, 5xx,
 //! throttling) rather than answering, and turning an SDK result into an observation.
 
+use super::answer::Malformed;
 use crate::target::{FaultKind, Observed};
 use aws_sdk_secretsmanager::config::http::HttpResponse;
 use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -46,7 +47,19 @@ pub fn fault_kind_of(code: Option<&str>, status: Option<u16>) -> Option<FaultKin
     if code.is_none_or(str::is_empty) {
         // An error response without a code cannot be compared with anything: the target
         // answered something that is not a Secrets Manager error.
-        return Some(FaultKind::Server);
+        return Some(FaultKind::Malformed);
+    }
+    None
+}
+
+/// The [`Malformed`] verdict somewhere in an error's source chain.
+fn malformed_in<'e>(err: &'e (dyn std::error::Error + 'static)) -> Option<&'e Malformed> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if let Some(m) = e.downcast_ref::<Malformed>() {
+            return Some(m);
+        }
+        source = e.source();
     }
     None
 }
@@ -80,16 +93,16 @@ where
             Observed::Fault { kind: FaultKind::Timeout, detail: context() }
         }
         SdkError::DispatchFailure(_) => Observed::Fault { kind: FaultKind::Connection, detail: context() },
+        // The response came but is not an answer (see `answer`), or could not be read to its end
+        // (a cut body, a body over the size limit).
         SdkError::ResponseError(_) => {
             let status = err.raw_response().map(|r| r.status().as_u16());
-            Observed::Fault {
-                kind: FaultKind::Server,
-                detail: format!(
-                    "unreadable response (HTTP {}): {}",
-                    status.map_or_else(|| "?".to_string(), |s| s.to_string()),
-                    context()
-                ),
-            }
+            let status = status.map_or_else(|| "?".to_string(), |s| s.to_string());
+            let detail = match malformed_in(err) {
+                Some(m) => format!("HTTP {status}: {}", m.0),
+                None => format!("unreadable response (HTTP {status}): {}", context()),
+            };
+            Observed::Fault { kind: FaultKind::Malformed, detail }
         }
         // The request was never sent (it could not be built, signed or routed): reported as a
         // connection fault, the nearest kind.

@@ -13,9 +13,11 @@
 //! attempt. Loopback endpoints get static test credentials and `us-east-1` automatically, so no
 //! local run ever reads (or needs) real credentials.
 
+mod answer;
 mod convert;
 mod faults;
 
+pub use answer::{Malformed, DEFAULT_MAX_RESPONSE_BYTES};
 pub use faults::{fault_kind_of, SERVER_CODES, THROTTLING_CODES};
 
 use super::{BoxFuture, Capabilities, FaultKind, Observed, Target, TargetError};
@@ -64,6 +66,8 @@ pub struct EndpointConfig {
     /// without AWSPENDING, for at most this long, so that the next request sees a settled
     /// rotation (the model's `rotate.settled-before-next-call`). `None`: no polling.
     pub rotation_settle: Option<Duration>,
+    /// Largest response body accepted; a larger one is a malformed-response fault.
+    pub max_response_bytes: usize,
 }
 
 impl EndpointConfig {
@@ -77,6 +81,7 @@ impl EndpointConfig {
             label: String::new(),
             functions: BTreeMap::new(),
             rotation_settle: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -89,6 +94,7 @@ pub struct EndpointTarget {
     endpoint_url: Option<String>,
     functions: BTreeMap<String, FunctionBehaviour>,
     rotation_settle: Option<Duration>,
+    operation_timeout: Duration,
     /// The last NextToken the target gave per SecretId (ListSecretVersionIds pages).
     page_tokens: std::sync::Arc<std::sync::Mutex<BTreeMap<String, String>>>,
 }
@@ -150,11 +156,16 @@ impl EndpointTarget {
             }
         };
         Ok(EndpointTarget {
-            client: Client::new(&sdk_config),
+            client: Client::from_conf(
+                aws_sdk_secretsmanager::config::Builder::from(&sdk_config)
+                    .interceptor(answer::ResponseCheck { max_bytes: config.max_response_bytes })
+                    .build(),
+            ),
             label,
             endpoint_url: config.endpoint_url,
             functions: config.functions,
             rotation_settle: config.rotation_settle,
+            operation_timeout: config.operation_timeout,
             page_tokens: Default::default(),
         })
     }
@@ -386,6 +397,56 @@ impl Target for EndpointTarget {
         Box::pin(async { Ok(()) })
     }
 
+    /// ListSecrets with a Name filter (a case-insensitive prefix match on AWS) and
+    /// IncludePlannedDeletion, every page, then an exact prefix check on each name.
+    fn list_prefixed<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Option<Result<Vec<String>, String>>> {
+        Box::pin(async move {
+            let filter = sdk::Filter::builder().key(sdk::FilterNameStringType::Name).values(prefix).build();
+            let mut names = Vec::new();
+            let mut next: Option<String> = None;
+            for _ in 0..MAX_PAGES {
+                let page = self
+                    .client
+                    .list_secrets()
+                    .filters(filter.clone())
+                    .include_planned_deletion(true)
+                    .set_next_token(next.clone())
+                    .send()
+                    .await;
+                let page = match page {
+                    Ok(p) => p,
+                    Err(e) => {
+                        return Some(Err(match classify(&e) {
+                            Observed::Fault { kind, detail } => format!("ListSecrets: {} fault: {detail}", kind.name()),
+                            Observed::Error { code, message, .. } => format!("ListSecrets: {code}: {message}"),
+                            Observed::Ok(_) => "ListSecrets failed".to_string(),
+                        }))
+                    }
+                };
+                names.extend(
+                    page.secret_list()
+                        .iter()
+                        .filter_map(|s| s.name())
+                        .filter(|n| n.starts_with(prefix))
+                        .map(str::to_string),
+                );
+                match page.next_token().filter(|t| !t.is_empty()) {
+                    Some(t) if next.as_deref() != Some(t) => next = Some(t.to_string()),
+                    _ => {
+                        names.sort();
+                        names.dedup();
+                        return Some(Ok(names));
+                    }
+                }
+            }
+            Some(Err(format!("ListSecrets did not finish within {MAX_PAGES} pages")))
+        })
+    }
+
+    fn late_arrival_window(&self) -> Duration {
+        self.operation_timeout
+    }
+
     fn send<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Observed> {
         Box::pin(async move {
             let observed = self.call(request).await;
@@ -485,8 +546,8 @@ mod tests {
         assert_eq!(fault_kind_of(Some("InternalServiceError"), Some(400)), Some(FaultKind::Server));
         assert_eq!(fault_kind_of(Some("InternalFailure"), Some(500)), Some(FaultKind::Server));
         assert_eq!(fault_kind_of(Some("InvalidRequestException"), Some(500)), Some(FaultKind::Server));
-        assert_eq!(fault_kind_of(None, Some(404)), Some(FaultKind::Server));
-        assert_eq!(fault_kind_of(Some(""), Some(400)), Some(FaultKind::Server));
+        assert_eq!(fault_kind_of(None, Some(404)), Some(FaultKind::Malformed));
+        assert_eq!(fault_kind_of(Some(""), Some(400)), Some(FaultKind::Malformed));
     }
 
     #[tokio::test]
@@ -777,7 +838,12 @@ mod tests {
             "garbage" => Reply { body: "{not json".into(), ..reply(200, Value::Null) },
             "nocode" => reply(400, json!({})),
             "slow" => Reply { delay: Duration::from_secs(3), ..reply(200, json!({})) },
-            _ => reply(200, json!({})),
+            "empty200" => Reply { body: String::new(), ..reply(200, Value::Null) },
+            "empty400" => Reply { body: String::new(), ..reply(400, Value::Null) },
+            "shapeless" => reply(200, json!({})),
+            "cut" => Reply { body: r#"{"ARN": "arn:x", "Na"#.into(), ..reply(200, Value::Null) },
+            "huge" => reply(200, json!({"Name": "s", "SecretString": "x".repeat(70_000)})),
+            _ => reply(200, json!({"Name": "s"})),
         });
         let (url, _) = fake_server(handler).await;
         let t = target_for(&url, Duration::from_millis(500)).await;
@@ -803,10 +869,20 @@ mod tests {
         assert_eq!(kind, FaultKind::Server);
         assert!(detail.contains("500") && detail.contains("InternalServiceError"), "{detail}");
         assert_eq!(fault(t.send(&get("html500")).await).0, FaultKind::Server);
-        assert_eq!(fault(t.send(&get("garbage")).await).0, FaultKind::Server);
-        assert_eq!(fault(t.send(&get("nocode")).await).0, FaultKind::Server);
         assert_eq!(fault(t.send(&get("slow")).await).0, FaultKind::Timeout);
-        assert_eq!(t.send(&get("fine")).await, Observed::Ok(json!({})));
+        // Not an answer to the operation: a fault, never compared.
+        for id in ["garbage", "nocode", "empty200", "empty400", "shapeless", "cut"] {
+            let (kind, detail) = fault(t.send(&get(id)).await);
+            assert_eq!(kind, FaultKind::Malformed, "{id}: {detail}");
+        }
+        assert_eq!(t.send(&get("fine")).await, Observed::Ok(json!({"Name": "s"})));
+        let mut small = EndpointConfig::new(Some(url.clone()));
+        small.max_response_bytes = 64 * 1024;
+        let small = EndpointTarget::new(small).await.unwrap();
+        let (kind, detail) = fault(small.send(&get("huge")).await);
+        assert_eq!(kind, FaultKind::Malformed);
+        assert!(detail.contains("limit"), "{detail}");
+        assert!(matches!(t.send(&get("huge")).await, Observed::Ok(_)));
     }
 
     #[tokio::test]
