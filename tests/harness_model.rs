@@ -63,9 +63,9 @@ impl Target for ForgetsPrevious {
             if let (Request::PutSecretValue(p), Observed::Ok(_)) = (request, &observed) {
                 self.0.with_model(|m| {
                     if let Some(s) = m.secrets.get_mut(&p.secret_id) {
-                        for v in s.versions.values_mut() {
+                        s.versions.for_each_mut(|v| {
                             v.labels.remove(AWSPREVIOUS);
-                        }
+                        });
                     }
                 });
             }
