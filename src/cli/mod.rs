@@ -6,6 +6,7 @@ pub mod draft;
 pub mod evidence;
 pub mod exit;
 pub mod matrix;
+pub mod merge;
 pub mod replay;
 pub mod repro;
 pub mod run;

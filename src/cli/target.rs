@@ -7,6 +7,7 @@ use clap::builder::PossibleValuesParser;
 use clap::Args;
 use sm_harness::runner::Session;
 use sm_harness::target::emulator::managed::{ManagedOptions, ManagedTarget};
+use sm_harness::target::emulator::pool::{fitting_jobs, PoolTarget};
 use sm_harness::target::emulator::EmulatorSpec;
 use sm_harness::target::endpoint::{EndpointConfig, EndpointTarget};
 use sm_harness::target::model::ModelTarget;
@@ -158,10 +159,30 @@ pub fn check_target_args(t: &TargetArgs) -> Result<String, Failure> {
 
 /// Builds (and for a managed emulator, starts) the target the arguments describe.
 pub async fn build_target(t: &TargetArgs) -> Result<Arc<dyn Target>, Failure> {
+    build_target_for_jobs(t, 1).await
+}
+
+/// The job count a run uses when `--jobs` is not given: for a managed emulator one instance per
+/// core, as many as the memory holds; for the model one job per core; 4 otherwise.
+pub fn default_jobs(t: &TargetArgs) -> usize {
+    match TargetKind::parse(&t.target) {
+        Some(TargetKind::Managed(spec)) => fitting_jobs(spec),
+        Some(TargetKind::Model) => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        _ => 4,
+    }
+}
+
+/// [`build_target`] for a run of `jobs` jobs: a managed emulator becomes a pool of `jobs`
+/// instances, one per job, each on its own loopback port.
+pub async fn build_target_for_jobs(t: &TargetArgs, jobs: usize) -> Result<Arc<dyn Target>, Failure> {
     let functions = parse_functions(&t.functions)?;
     let timeout = Duration::from_secs(t.timeout.max(1));
     Ok(match t.kind()? {
         TargetKind::Model => Arc::new(ModelTarget::new()),
+        TargetKind::Managed(spec) if jobs > 1 => {
+            let options = ManagedOptions { operation_timeout: timeout, ..ManagedOptions::default() };
+            Arc::new(PoolTarget::start(spec, &options, jobs).await.map_err(target_failure)?)
+        }
         TargetKind::Managed(spec) => {
             let options = ManagedOptions { operation_timeout: timeout, ..ManagedOptions::default() };
             Arc::new(ManagedTarget::start(spec, &options).await.map_err(target_failure)?)
