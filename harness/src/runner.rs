@@ -746,7 +746,47 @@ pub fn execution_trace(title: String, source: String, exec: &Execution, resolver
             if d.allowed.len() > 1 { format!(" ({} outcomes allowed)", d.allowed.len()) } else { String::new() };
         steps[d.step].note = Some(format!("diverges: {}; rules: {rules}{others}", d.mismatch));
     }
+    dates_by_order(&mut steps);
     Trace { title, source, evidence: None, rotation_functions: resolver.functions.clone(), steps }
+}
+
+/// Replaces the dates the target answered (numbers under members named `...Date`) by their order
+/// within the trace, `date#1` being the earliest: their values depend on the wall clock (or on
+/// how many requests a shared target served before), the harness compares them only for
+/// presence and order, and a reproduction must be the same file for a seed whatever the timing.
+fn dates_by_order(steps: &mut [TraceStep]) {
+    fn visit(v: &mut serde_json::Value, f: &mut dyn FnMut(&mut serde_json::Value)) {
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, x) in o.iter_mut() {
+                    if k.ends_with("Date") && x.is_number() {
+                        f(x);
+                    } else {
+                        visit(x, f);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| visit(x, f)),
+            _ => {}
+        }
+    }
+    let mut seen: Vec<f64> = Vec::new();
+    for s in steps.iter_mut() {
+        if let Some(o) = s.observed.as_mut() {
+            visit(o, &mut |x| seen.extend(x.as_f64()));
+        }
+    }
+    seen.sort_by(f64::total_cmp);
+    seen.dedup();
+    for s in steps.iter_mut() {
+        if let Some(o) = s.observed.as_mut() {
+            visit(o, &mut |x| {
+                if let Some(rank) = x.as_f64().and_then(|d| seen.iter().position(|y| *y == d)) {
+                    *x = serde_json::Value::String(format!("date#{}", rank + 1));
+                }
+            });
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
