@@ -41,9 +41,8 @@ enum Command {
     /// Provision managed emulators (each pinned, in a virtual environment under the cache folder,
     /// $SMCONFORM_CACHE or ~/.cache/smconform) without running anything.
     Setup(cli::setup::SetupArgs),
-    /// Draft catalogue entries from a run's reproductions (a maintainer's tool).
-    #[command(hide = true)]
-    DraftEntries(cli::draft::DraftArgs),
+    /// Maintain the divergence catalogues: grow one over many seeds until it saturates.
+    Catalogue(cli::catalogue::CatalogueArgs),
     /// Serve the reference model as a Secrets Manager endpoint (awsJson1.1) that runs rotation
     /// functions. Any credentials are accepted.
     Serve(sm_server::cli::ServeArgs),
@@ -73,7 +72,7 @@ fn main() -> ExitCode {
                     Command::Run(a) => cli::run::cmd_run(a).await,
                     Command::Replay(a) => cli::replay::cmd_replay(a).await,
                     Command::Setup(a) => cli::setup::cmd_setup(a).await,
-                    Command::DraftEntries(a) => cli::draft::cmd_draft(a).await,
+                    Command::Catalogue(a) => cli::catalogue::cmd_catalogue(a).await,
                     Command::Serve(a) => Ok(sm_server::cli::run(a).await),
                     Command::Bench(a) => cli::bench::cmd_bench(a).await,
                     Command::Matrix(a) => cli::matrix::cmd_matrix_run(a).await,

@@ -1,7 +1,7 @@
 //! The divergence catalogues (one per managed emulator of the registry) as a regression suite.
 //! Every entry is replayed against the model (it must conform: the entry's expectations are AWS's)
-//! and against its pinned emulator (it must still diverge exactly as recorded; when it stops, the
-//! test says the entry was fixed upstream). A full run against each emulator with its catalogue as
+//! and against its pinned emulator (it must still show its cause; when it stops, the test says
+//! the entry was fixed upstream). Each reproduction's recording must show its entry's cause. A full run against each emulator with its catalogue as
 //! baseline finds nothing new, so removing an entry the run meets makes that run fail (one removal
 //! is checked through the CLI); an entry the run no longer meets (the model's corrections changed
 //! where cases diverge first) must still reproduce when replayed. The parity matrix generated from the catalogues must be up
@@ -12,7 +12,7 @@
 
 use rstest::rstest;
 use sm_harness::baseline::{classify, replay_entry, Replayed};
-use sm_harness::catalogue::{load_entry, Catalogue};
+use sm_harness::catalogue::{load_entry, recorded_cause, Catalogue};
 use sm_harness::runner::{replay, run, RunConfig, Session};
 use sm_harness::target::emulator::shared::{shared, Shared};
 use sm_harness::target::emulator::EmulatorSpec;
@@ -40,20 +40,35 @@ fn entry_conforms_on_the_model_and_still_diverges_on_its_emulator(
     let folder = path.parent().and_then(Path::file_name).and_then(|s| s.to_str());
     assert_eq!(folder, Some(entry.target.as_str()), "an entry lies in its target's folder");
     assert_eq!(path.file_stem().and_then(|s| s.to_str()), Some(entry.id.as_str()), "file name = id");
+    // Each reproduction, followed on the model with what the target answered when it was
+    // recorded, shows the entry's cause at its last step (no target needed for this).
+    for r in &entry.reproductions {
+        let shown = recorded_cause(&r.trace).unwrap_or_else(|e| panic!("{}#{}: {e}", entry.id, r.id));
+        assert_eq!(
+            shown,
+            Some((r.divergence.clone(), entry.cause.clone())),
+            "{}#{}: the recording shows another divergence or cause",
+            entry.id,
+            r.id
+        );
+    }
     let spec =
         registry::managed(&entry.target).unwrap_or_else(|| panic!("{}: no managed target {}", entry.id, entry.target));
     let emulator = instance(spec);
     // Entries share the emulator: each replays under a name prefix of its own.
     let session = Session::new(format!("smct-{}-", entry.id));
     emulator.block_on(async {
-        let model = replay(&ModelTarget::new(), &entry.trace, &session).await;
-        for (i, s) in model.steps.iter().enumerate() {
-            assert!(
-                matches!(s.model_check, Some(Ok(()))),
-                "{}: step {} does not conform on the model",
-                entry.id,
-                i + 1
-            );
+        for r in &entry.reproductions {
+            let model = replay(&ModelTarget::new(), &r.trace, &session).await;
+            for (i, s) in model.steps.iter().enumerate() {
+                assert!(
+                    matches!(s.model_check, Some(Ok(()))),
+                    "{}#{}: step {} does not conform on the model",
+                    entry.id,
+                    r.id,
+                    i + 1
+                );
+            }
         }
         let target = &entry.target;
         match replay_entry(&**emulator.target(), &entry, &session).await {
@@ -89,6 +104,7 @@ fn full_run_problems(spec: &'static EmulatorSpec) -> Vec<String> {
         jobs: 4,
         out_dir: out,
         max_shrink_iters: 500,
+        already_reproduced: catalogue.reproduced(),
     };
     let session = Session::new(format!("smct-full-{}-", spec.name));
     emulator.block_on(async {
@@ -96,7 +112,8 @@ fn full_run_problems(spec: &'static EmulatorSpec) -> Vec<String> {
         let c = classify(&report, &catalogue, &*target, &session).await;
         let mut problems = Vec::new();
         for i in &c.new {
-            problems.push(format!("{}: new divergence {}", spec.name, report.found[*i].signature));
+            let f = &report.found[*i];
+            problems.push(format!("{}: new cause {} ({})", spec.name, f.cause, f.signature));
         }
         for i in &c.new_faults {
             problems.push(format!("{}: new fault {:?}", spec.name, report.faults[*i]));
@@ -133,7 +150,7 @@ fn removing_an_entry_makes_the_cli_run_fail() {
     let dir = std::env::temp_dir().join(format!("smconform-baseline-minus-one-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let removed = "moto-list-versions-arn-is-name";
+    let removed = "moto-differs-in-effect-under-list-versions-field-arn-differs";
     for e in std::fs::read_dir(root().join("fixtures/divergences/moto")).expect("catalogue") {
         let p = e.expect("entry").path();
         if p.file_stem().and_then(|s| s.to_str()) != Some(removed) {
@@ -154,7 +171,8 @@ fn removing_an_entry_makes_the_cli_run_fail() {
         .expect("smconform runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("NEW     ListSecretVersionIds field ARN differs [list.versions]"), "{stdout}");
+    assert!(stdout.contains("NEW     moto 5.2.5 differs in effect under list.versions: field ARN differs"), "{stdout}");
+    assert!(stdout.contains("ListSecretVersionIds field ARN differs [list.versions]"), "{stdout}");
 }
 
 #[test]
@@ -213,7 +231,7 @@ fn matrix_run_marks_what_a_run_exercised() {
     let md = std::fs::read_to_string(dir.join("matrix.md")).expect("matrix.md");
     assert!(md.contains("| model | moto |"), "{md}");
     assert!(md.contains("conforms where exercised"), "{md}");
-    assert!(md.contains("diverges: `moto-list-versions-arn-is-name`"), "{md}");
+    assert!(md.contains("diverges: `moto-differs-in-effect-under-list-versions-field-arn-differs`"), "{md}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("matrix.json")).expect("matrix.json")).expect("JSON");
     assert_eq!(json["format"], "smconform-parity/1");

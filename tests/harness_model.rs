@@ -19,7 +19,15 @@ fn out_dir(name: &str) -> PathBuf {
 fn run_blocking(target: Arc<dyn Target>, cases: usize, steps: usize, seed: u64, out: PathBuf) -> RunReport {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(async move {
-        let config = RunConfig { cases, steps, seed, jobs: 4, out_dir: out, max_shrink_iters: 2000 };
+        let config = RunConfig {
+            cases,
+            steps,
+            seed,
+            jobs: 4,
+            out_dir: out,
+            max_shrink_iters: 2000,
+            already_reproduced: Default::default(),
+        };
         run(target, config, Session::new("smconform-test-")).await
     })
 }
@@ -92,7 +100,7 @@ fn a_broken_rule_is_found_and_shrunk_to_the_minimal_sequence() {
     let describe = report
         .found
         .iter()
-        .find(|f| f.signature == "DescribeSecret field VersionIdsToStages[] differs [describe.fields]")
+        .find(|f| f.signature.to_string() == "DescribeSecret field VersionIdsToStages[] differs [describe.fields]")
         .unwrap_or_else(|| {
             panic!(
                 "a DescribeSecret divergence among {:?}",
@@ -115,7 +123,7 @@ fn a_broken_rule_is_found_and_shrunk_to_the_minimal_sequence() {
         ]
     );
     assert_eq!(describe.step, 3);
-    assert_eq!(describe.signature, "DescribeSecret field VersionIdsToStages[] differs [describe.fields]");
+    assert_eq!(describe.signature.to_string(), "DescribeSecret field VersionIdsToStages[] differs [describe.fields]");
     // The reproduction was written as a trace that reads back to the same steps.
     let reread = sm_harness::trace::Trace::load(&describe.path).expect("the reproduction is a valid trace");
     assert_eq!(reread.steps.len(), 3);
@@ -140,7 +148,15 @@ fn broken_shard(shard: sm_harness::runner::Shard, out: PathBuf) -> RunReport {
     use sm_harness::export::{json_report, RunSummary};
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let report = runtime.block_on(async {
-        let config = RunConfig { cases: 120, steps: 30, seed: 9, jobs: 3, out_dir: out.clone(), max_shrink_iters: 500 };
+        let config = RunConfig {
+            cases: 120,
+            steps: 30,
+            seed: 9,
+            jobs: 3,
+            out_dir: out.clone(),
+            max_shrink_iters: 500,
+            already_reproduced: Default::default(),
+        };
         let target = Arc::new(ForgetsPrevious(ModelTarget::new()));
         sm_harness::runner::run_shard(
             target,

@@ -149,7 +149,15 @@ fn a_localstack_run_finds_divergences() {
         let pgid = target.server().pid().expect("running");
         let out = std::env::temp_dir().join(format!("smconform-localstack-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out);
-        let config = RunConfig { cases: 40, steps: 15, seed: 3, jobs: 2, out_dir: out.clone(), max_shrink_iters: 200 };
+        let config = RunConfig {
+            cases: 40,
+            steps: 15,
+            seed: 3,
+            jobs: 2,
+            out_dir: out.clone(),
+            max_shrink_iters: 200,
+            already_reproduced: Default::default(),
+        };
         let session = Session::new("smconform-lstest-");
         let ran = Instant::now();
         let report = run(target.clone(), config, session).await;

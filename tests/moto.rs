@@ -1,11 +1,24 @@
 //! The harness against the embedded moto (provisioned and started on a loopback port by the
 //! harness itself): a run finds divergences, each shrunk and written as a trace, and each trace
-//! replays to the same divergence against moto while the model accepts its own expectations.
+//! replays to the same divergence (and cause) against moto while the model accepts its own
+//! expectations. Cases go on past moto's divergences, so they are as long as against the model.
 
 use sm_harness::runner::{replay, run, signature, RunConfig, Session};
 use sm_harness::target::emulator::shared::shared;
 use sm_harness::target::model::ModelTarget;
 use sm_harness::target::moto;
+
+fn config_for(out: &std::path::Path) -> RunConfig {
+    RunConfig {
+        cases: 80,
+        steps: 20,
+        seed: 11,
+        jobs: 4,
+        out_dir: out.to_path_buf(),
+        max_shrink_iters: 300,
+        already_reproduced: Default::default(),
+    }
+}
 
 #[test]
 fn a_moto_run_finds_shrunk_replayable_divergences() {
@@ -14,11 +27,28 @@ fn a_moto_run_finds_shrunk_replayable_divergences() {
     instance.block_on(async {
         let out = std::env::temp_dir().join(format!("smconform-moto-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out);
-        let config = RunConfig { cases: 80, steps: 20, seed: 11, jobs: 4, out_dir: out.clone(), max_shrink_iters: 300 };
+        let config = config_for(&out);
         let session = Session::new("smconform-test-");
         let report = run(moto.clone(), config, session.clone()).await;
         assert!(report.aborted.is_none(), "{:?}", report.aborted);
         assert!(report.leaked.is_empty(), "left behind: {:?}", report.leaked);
+        // A case goes on past moto's divergences: it sends about as many requests as the same
+        // seed's cases against the model, and reaches the states rotation rules need.
+        let on_model = run(
+            std::sync::Arc::new(ModelTarget::new()),
+            RunConfig { out_dir: out.join("model"), ..config_for(&out) },
+            Session::new("smconform-test-model-"),
+        )
+        .await;
+        let per_case = |r: &sm_harness::runner::RunReport| r.coverage.total_requests() as f64 / r.cases_run as f64;
+        assert!(
+            per_case(&report) >= 0.8 * per_case(&on_model),
+            "requests per case: moto {:.1}, model {:.1}",
+            per_case(&report),
+            per_case(&on_model)
+        );
+        assert!(report.coverage.states.contains_key("stalled AWSPENDING"), "{}", report.coverage.render());
+        assert!(report.coverage.exercised("rotate.stalled-pending"), "{}", report.coverage.render());
         assert!(
             report.found.len() >= 3,
             "expected several moto divergences, found {:?}",
@@ -42,22 +72,16 @@ fn a_moto_run_finds_shrunk_replayable_divergences() {
             assert_eq!(f.step, f.trace.steps.len(), "{}: a reproduction ends at its divergence", f.signature);
             assert!(f.path.exists(), "{} was not written", f.path.display());
 
-            // Against moto the trace diverges again, at the same step and in the same way.
+            // Against moto the trace diverges again at its last step, in the same way and for
+            // the same cause (it may diverge earlier too: the run follows moto past a divergence).
             let again = replay(&*moto, &f.trace, &session).await;
             assert!(again.fault.is_none(), "{}: {:?}", f.signature, again.fault);
-            let first_model_failure = again.steps.iter().position(|s| matches!(s.model_check, Some(Err(_))));
-            let at = first_model_failure.unwrap_or_else(|| panic!("{}: did not diverge again", f.signature));
-            let Some(Err(mismatch)) = &again.steps[at].model_check else { unreachable!() };
-            let replayed = signature(&again.steps[at].request, mismatch, again.steps[at].model_outcome.as_ref());
-            // A trace may show a divergent read before the one it was shrunk for; the one it was
-            // shrunk for is its last step.
             let last = again.steps.last().expect("steps");
             let Some(Err(last_mismatch)) = &last.model_check else {
-                // The model stopped checking after an earlier divergent write: that is the one.
-                assert_eq!(replayed, f.signature);
-                continue;
+                panic!("{}: did not diverge again at its last step", f.signature)
             };
             assert_eq!(signature(&last.request, last_mismatch, last.model_outcome.as_ref()), f.signature);
+            assert_eq!(last.cause.as_ref(), Some(&f.cause), "{}: another cause", f.signature);
             assert!(matches!(last.expect_check, Some(Err(_))), "{}: the expect should fail too", f.signature);
 
             // Against the model, every step is what the model allows.
@@ -119,13 +143,21 @@ fn the_same_seed_gives_the_same_reproductions_at_1_and_4_jobs() {
         let mut found = Vec::new();
         for jobs in [1, 4] {
             let out = base.join(format!("jobs-{jobs}"));
-            let config = RunConfig { cases: 12, steps: 12, seed: 7, jobs, out_dir: out.clone(), max_shrink_iters: 40 };
+            let config = RunConfig {
+                cases: 12,
+                steps: 12,
+                seed: 7,
+                jobs,
+                out_dir: out.clone(),
+                max_shrink_iters: 40,
+                already_reproduced: Default::default(),
+            };
             let report = run(target.clone(), config, Session::new(format!("smconform-test-j{jobs}-"))).await;
             assert!(report.aborted.is_none(), "{:?}", report.aborted);
             assert!(report.leaked.is_empty(), "left behind: {:?}", report.leaked);
             assert_eq!(report.cases_run, 12);
-            let summary: Vec<(String, usize, usize)> =
-                report.found.iter().map(|f| (f.signature.clone(), f.case, f.hits)).collect();
+            let summary: Vec<(String, String, usize, usize)> =
+                report.found.iter().map(|f| (f.signature.to_string(), f.cause.to_string(), f.case, f.hits)).collect();
             found.push((summary, outputs(&out)));
         }
         let (one, four) = (&found[0], &found[1]);

@@ -1,11 +1,12 @@
 //! Classifying a run against a catalogue ([`crate::catalogue`]): every divergence found is *known*
-//! (an entry matches it) or *new*; every fault is known or new the same way (an entry whose
-//! difference is `fault <kind>`); every entry the run did not meet is replayed, and is *still
-//! present*, *fixed* (its reproduction no longer diverges: remove the entry) or *changed* (it now
-//! diverges differently: update the entry).
+//! (an entry names its cause) or *new*; every fault is known or new the same way (an entry whose
+//! cause is that kind of fault, seen on that operation); every entry the run did not meet is
+//! replayed, and is *still present*, *fixed* (no reproduction diverges any more: remove the entry)
+//! or *changed* (it now diverges differently: update the entry).
 
 use crate::catalogue::{Catalogue, Entry};
-use crate::runner::{replay, signature, RunReport, Session};
+use crate::finding::Deviation;
+use crate::runner::{replay, ReplayStep, RunReport, Session};
 use crate::target::Target;
 
 /// What became of one catalogue entry the run did not meet by itself.
@@ -56,30 +57,42 @@ impl Classified {
     }
 }
 
-fn fault_difference(kind_name: &str) -> String {
-    format!("fault {kind_name}")
-}
-
-/// Replays an entry's reproduction and says whether it still diverges the recorded way.
-pub async fn replay_entry(target: &dyn Target, entry: &Entry, session: &Session) -> Replayed {
-    let r = replay(target, &entry.trace, session).await;
-    let last = entry.trace.steps.len();
+/// What replaying one reproduction showed.
+fn replay_one(r: &crate::runner::ReplayReport, entry: &Entry, last: usize) -> Replayed {
     if let Some((step, kind, detail)) = &r.fault {
-        return if *step == last && entry.difference == fault_difference(kind.name()) {
+        let expected = matches!(&entry.cause.deviation, Deviation::Fault(k) if k == kind.name());
+        return if *step == last && expected {
             Replayed::StillPresent
         } else {
             Replayed::Changed(format!("{} fault at step {step}: {detail}", kind.name()))
         };
     }
-    let first = r.steps.iter().enumerate().find_map(|(i, s)| match &s.model_check {
-        Some(Err(m)) => Some((i, signature(&s.request, m, s.model_outcome.as_ref()), m.to_string())),
-        _ => None,
-    });
-    match first {
+    let diverged: Vec<(usize, &ReplayStep)> =
+        r.steps.iter().enumerate().filter(|(_, s)| matches!(s.model_check, Some(Err(_)))).collect();
+    match diverged.last() {
         None => Replayed::Fixed,
-        Some((i, sig, _)) if i + 1 == last && sig == entry.signature() => Replayed::StillPresent,
-        Some((i, sig, what)) => Replayed::Changed(format!("step {}: {sig}: {what}", i + 1)),
+        Some((i, s)) if i + 1 == last && s.cause.as_ref() == Some(&entry.cause) => Replayed::StillPresent,
+        Some((i, s)) => {
+            let what = s.model_check.clone().and_then(Result::err).map(|m| m.to_string()).unwrap_or_default();
+            let cause = s.cause.as_ref().map(|c| c.to_string()).unwrap_or_default();
+            Replayed::Changed(format!("step {}: {cause}: {what}", i + 1))
+        }
     }
+}
+
+/// Replays an entry's reproductions: the cause is still present when one of them still shows it
+/// at its last step, fixed when none diverges any more, changed otherwise.
+pub async fn replay_entry(target: &dyn Target, entry: &Entry, session: &Session) -> Replayed {
+    let mut outcomes = Vec::new();
+    for rep in &entry.reproductions {
+        let r = replay(target, &rep.trace, session).await;
+        let one = replay_one(&r, entry, rep.trace.steps.len());
+        if one == Replayed::StillPresent {
+            return one;
+        }
+        outcomes.push(one);
+    }
+    outcomes.into_iter().find(|o| *o != Replayed::Fixed).unwrap_or(Replayed::Fixed)
 }
 
 /// Classifies `report` against `catalogue`, replaying the entries the run did not meet.
@@ -96,8 +109,11 @@ pub async fn classify(report: &RunReport, catalogue: &Catalogue, target: &dyn Ta
         }
     }
     for (i, f) in report.faults.iter().enumerate() {
-        let difference = fault_difference(f.kind.name());
-        match catalogue.entries.iter().find(|e| e.operation == f.op && e.difference == difference) {
+        let is_entry = |e: &&Entry| {
+            matches!(&e.cause.deviation, Deviation::Fault(k) if k == f.kind.name())
+                && e.reproductions.iter().any(|r| r.divergence.operation == f.op)
+        };
+        match catalogue.entries.iter().find(is_entry) {
             Some(e) => {
                 met.push(&e.id);
                 c.known_faults.push((i, e.id.clone()));

@@ -19,6 +19,9 @@ pub struct Coverage {
     pub states: BTreeMap<&'static str, u64>,
     /// Rules that decided at least one matched outcome, with counts.
     pub rules: BTreeMap<&'static str, u64>,
+    /// Rules that decided an outcome the target did not give (it was tested on them and diverged),
+    /// with counts.
+    pub diverged_rules: BTreeMap<&'static str, u64>,
 }
 
 impl Coverage {
@@ -57,6 +60,20 @@ impl Coverage {
         }
     }
 
+    /// Records a divergent step: its request, the allowed outcome closest to the answer, and the
+    /// model states after it. The outcome's rules were exercised: the target diverged from them.
+    pub fn record_divergent(&mut self, request: &Request, expected: &Outcome, states: &[Model]) {
+        self.record(request, None, states);
+        for r in &expected.rules {
+            *self.diverged_rules.entry(r.id).or_default() += 1;
+        }
+    }
+
+    /// Whether a request the rule decided was sent (the target met it or diverged from it).
+    pub fn exercised(&self, rule: &str) -> bool {
+        self.rules.contains_key(rule) || self.diverged_rules.contains_key(rule)
+    }
+
     /// Adds another run's counters.
     pub fn merge(&mut self, other: &Coverage) {
         for (k, v) in &other.requests {
@@ -70,6 +87,9 @@ impl Coverage {
         }
         for (k, v) in &other.rules {
             *self.rules.entry(k).or_default() += v;
+        }
+        for (k, v) in &other.diverged_rules {
+            *self.diverged_rules.entry(k).or_default() += v;
         }
     }
 
@@ -91,11 +111,18 @@ impl Coverage {
         for (s, n) in &self.states {
             let _ = writeln!(out, "  {s:<26} {n:>6}");
         }
-        let fired = self.rules.len();
         let total = sm_model::rules::ALL.len();
-        let _ = writeln!(out, "model rules that decided an outcome: {fired} of {total}");
-        let unfired: Vec<&str> =
-            sm_model::rules::ALL.iter().map(|r| r.id).filter(|id| !self.rules.contains_key(id)).collect();
+        let exercised = sm_model::rules::ALL.iter().filter(|r| self.exercised(r.id)).count();
+        let only_diverged: Vec<&str> = sm_model::rules::ALL
+            .iter()
+            .map(|r| r.id)
+            .filter(|id| !self.rules.contains_key(id) && self.diverged_rules.contains_key(id))
+            .collect();
+        let _ = writeln!(out, "model rules exercised: {exercised} of {total}");
+        if !only_diverged.is_empty() {
+            let _ = writeln!(out, "  only where the target diverged: {}", only_diverged.join(", "));
+        }
+        let unfired: Vec<&str> = sm_model::rules::ALL.iter().map(|r| r.id).filter(|id| !self.exercised(id)).collect();
         if !unfired.is_empty() {
             let _ = writeln!(out, "  never exercised: {}", unfired.join(", "));
         }

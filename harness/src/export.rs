@@ -52,7 +52,9 @@ pub fn json_report(s: &RunSummary) -> Value {
         .enumerate()
         .map(|(i, f)| {
             json!({
-                "signature": f.signature,
+                "signature": f.signature.to_string(),
+                "cause": f.cause.to_string(),
+                "after_adoption": f.after_adoption,
                 "status": match (s.classified, s.entry_of_found(i)) {
                     (None, _) => "found",
                     (Some(_), Some(_)) => "known",
@@ -139,12 +141,10 @@ pub fn junit_report(s: &RunSummary) -> String {
                 Some(Replayed::Changed(w)) => {
                     (failure(format!("diverges differently now: update the entry {}", e.id), w.clone()), None)
                 }
-                _ => {
-                    (TestCaseStatus::success(), Some(format!("known divergence (rule {}): {}", e.rule, e.explanation)))
-                }
+                _ => (TestCaseStatus::success(), Some(format!("known cause ({}): {}", e.cause, e.explanation))),
             };
             let mut case = TestCase::new(e.id.as_str(), status);
-            case.set_classname(format!("smconform.{}.{}", e.target, e.operation));
+            case.set_classname(format!("smconform.{}.{}", e.target, e.rule()));
             if let Some(out) = out {
                 case.set_system_out(out);
             }
@@ -205,10 +205,10 @@ pub fn markdown_report(s: &RunSummary) -> String {
             None => format!("**new** `{}`", f.signature),
         };
         let rule = match (s.catalogue, s.entry_of_found(i)) {
-            (Some(cat), Some(id)) => cat.entries.iter().find(|e| e.id == id).map(|e| e.rule.clone()),
+            (Some(cat), Some(id)) => cat.entries.iter().find(|e| e.id == id).map(|e| e.rule().to_string()),
             _ => None,
         };
-        let rule = rule.or_else(|| f.rules.last().map(|r| r.id.to_string())).unwrap_or_default();
+        let rule = rule.unwrap_or_else(|| f.cause.rule.id.to_string());
         if let Some(known) = sm_model::rules::by_id(&rule) {
             by_rule.entry(known.id).or_default().push(label);
         }

@@ -10,7 +10,7 @@ use sm_model::request::{
     SecretIdOnly, UpdateSecret, UpdateSecretVersionStage,
 };
 use sm_model::{Blob, FunctionBehaviour, Model, Request, SecretValue, AWSCURRENT, AWSPENDING, AWSPREVIOUS};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Logical secret names a case uses.
 pub const SECRETS: [&str; 3] = ["s0", "s1", "s2"];
@@ -196,6 +196,8 @@ pub struct Resolver {
     pub functions: BTreeMap<String, FunctionBehaviour>,
     arns: Vec<String>,
     next_token: u64,
+    /// Secrets a sequence no longer touches (their state is unknown after a divergence).
+    retired: BTreeSet<String>,
 }
 
 impl Resolver {
@@ -203,7 +205,7 @@ impl Resolver {
         let functions: BTreeMap<String, FunctionBehaviour> =
             behaviours.iter().map(|b| (function_arn(*b), *b)).collect();
         let arns = behaviours.iter().map(|b| function_arn(*b)).collect();
-        Resolver { functions, arns, next_token: 0 }
+        Resolver { functions, arns, next_token: 0, retired: BTreeSet::new() }
     }
 
     fn fresh_token(&mut self) -> String {
@@ -284,14 +286,26 @@ impl Resolver {
         }
     }
 
+    /// Stops using the secret `name` (logical): later operations go to the others, and a fresh
+    /// name takes its place among the case's names.
+    pub fn retire(&mut self, name: &str) {
+        self.retired.insert(name.to_string());
+    }
+
+    /// The case's names: [`SECRETS`], with each retired one replaced by a fresh `s3`, `s4`, ...
+    fn names(&self) -> Vec<String> {
+        (0..).map(|i| format!("s{i}")).filter(|n| !self.retired.contains(n)).take(SECRETS.len()).collect()
+    }
+
     /// Resolves `op` against `state` into a concrete request with logical names.
     pub fn resolve(&mut self, op: &Op, state: &Model) -> Request {
         // Mostly a secret that exists (so sequences reach deep states), sometimes any name of the
         // case (so unknown secrets and re-creation are exercised too).
-        let existing: Vec<&String> = state.secrets.keys().collect();
+        let names = self.names();
+        let existing: Vec<&String> = state.secrets.keys().filter(|n| !self.retired.contains(*n)).collect();
         let name = |s: &u8| match existing.len() {
             n if n > 0 && s % 8 != 7 => existing[*s as usize % n].clone(),
-            _ => SECRETS[*s as usize % SECRETS.len()].to_string(),
+            _ => names[*s as usize % names.len()].clone(),
         };
         let label = |l: &u8| LABELS[*l as usize % LABELS.len()].to_string();
         match op {
@@ -314,7 +328,7 @@ impl Resolver {
             }),
             Op::Create { s, value, token, description } => {
                 // Any name of the case: creating an existing one is the rarer, conflicting case.
-                let n = SECRETS[*s as usize % SECRETS.len()].to_string();
+                let n = names[*s as usize % names.len()].clone();
                 let t = self.token(state, &n, token);
                 let (secret_string, secret_binary) = match value {
                     Some(v) => Self::value(state, &n, t.as_deref(), v),

@@ -48,6 +48,28 @@ impl Mismatch {
             Mismatch::Order { earlier, later } => format!("order {earlier} {later}"),
         }
     }
+
+    /// [`Mismatch::aspect`] with what is inside `[...]` in paths blanked (version ids, which
+    /// shrinking renumbers): `field VersionIdsToStages[] differs`.
+    pub fn aspect_without_ids(&self) -> String {
+        let mut aspect = String::new();
+        let mut depth = 0;
+        for c in self.aspect().chars() {
+            match c {
+                '[' => {
+                    depth += 1;
+                    aspect.push('[');
+                }
+                ']' => {
+                    depth -= 1;
+                    aspect.push(']');
+                }
+                _ if depth > 0 => {}
+                _ => aspect.push(c),
+            }
+        }
+        aspect
+    }
 }
 
 impl fmt::Display for Mismatch {

@@ -97,7 +97,7 @@ impl Cell {
 /// The cell of `rule` for `column`.
 pub fn cell(rule: &Rule, column: &Column) -> Cell {
     let mut ids: Vec<String> =
-        column.catalogue.entries.iter().filter(|e| e.rule == rule.id).map(|e| e.id.clone()).collect();
+        column.catalogue.entries.iter().filter(|e| e.rule() == rule.id).map(|e| e.id.clone()).collect();
     if let Some(run) = &column.run {
         ids.extend(run.new.iter().filter(|(r, _)| r == rule.id).map(|(_, sig)| format!("new: {sig}")));
     }

@@ -56,34 +56,53 @@ pub fn render_run(r: &RunReport, seed: u64) -> String {
         r.found.len(),
         r.faults.len()
     );
-    // How firm each finding is: the confidence of the rule that decided AWS's expected outcome.
-    // Divergences from firm rules (stated, verified, recorded) come first.
-    let firm = |f: &crate::runner::Found| f.rules.last().is_some_and(|r| r.confidence.is_firm());
-    let n_firm = r.found.iter().filter(|f| firm(f)).count();
-    if !r.found.is_empty() {
+    // Findings are causes: the divergences one cause explains are listed under it. How firm a
+    // cause is: the confidence of the rule the target breaks. Causes from firm rules (stated,
+    // verified, recorded) come first.
+    let causes = r.causes();
+    let n_firm = causes.iter().filter(|(c, _)| c.rule.confidence.is_firm()).count();
+    if !causes.is_empty() {
         let _ = writeln!(
             out,
-            "{n_firm} divergence(s) from firm rules (S stated, V verified, R recorded), {} from inferred or unknown ones (I, U)",
-            r.found.len() - n_firm
+            "{} cause(s): {n_firm} from firm rules (S stated, V verified, R recorded), {} from inferred or unknown ones (I, U)",
+            causes.len(),
+            causes.len() - n_firm
         );
     }
-    let mut order: Vec<usize> = (0..r.found.len()).collect();
-    order.sort_by_key(|i| !firm(&r.found[*i]));
-    for (n, i) in order.into_iter().enumerate() {
-        let f = &r.found[i];
-        let rules: Vec<String> = f.rules.iter().map(|r| r.to_string()).collect();
-        let how = if firm(f) { "firm rule" } else { "inferred or unknown rule: a probe of AWS would settle it" };
-        let _ = writeln!(out, "\ndivergence {}: {} — {}", n + 1, f.signature, f.mismatch);
-        let _ = writeln!(out, "  rules: {} ({how})", rules.join(", "));
+    let mut n = 0;
+    for (i, (cause, found)) in causes.iter().enumerate() {
+        let how = match cause.rule.confidence.is_firm() {
+            true => "firm rule",
+            false => "inferred or unknown rule: a probe of AWS would settle it",
+        };
         let _ = writeln!(
             out,
-            "  seen in {} case(s); minimal reproduction ({} steps, from {}): {}",
-            f.hits,
-            f.trace.steps.len(),
-            f.original_steps,
-            f.path.display()
+            "
+cause {}: {} {cause}",
+            i + 1,
+            r.target
         );
-        out.push_str(&render_trace(&f.trace));
+        let _ = writeln!(out, "  rule: {} — {} ({how})", cause.rule, cause.rule.summary);
+        for f in found {
+            n += 1;
+            let after =
+                if f.after_adoption { " (found after following the target past an earlier divergence)" } else { "" };
+            let _ = writeln!(
+                out,
+                "
+  divergence {n}: {} — {}{after}",
+                f.signature, f.mismatch
+            );
+            let _ = writeln!(
+                out,
+                "  seen in {} case(s); minimal reproduction ({} steps, from {}): {}",
+                f.hits,
+                f.trace.steps.len(),
+                f.original_steps,
+                f.path.display()
+            );
+            out.push_str(&render_trace(&f.trace));
+        }
     }
     if !r.faults.is_empty() {
         let _ = writeln!(out, "\ntarget faults (not divergences):");
@@ -136,7 +155,7 @@ pub fn render_replay(name: &str, r: &ReplayReport) -> String {
             Some(Err(m)) => format!("DIFFERS ({m})"),
         };
         let model = match &s.model_check {
-            None => "not checked (model diverged earlier)".to_string(),
+            None => "not checked (the secret was retired after an earlier divergence)".to_string(),
             Some(Ok(())) => "ok".to_string(),
             Some(Err(m)) => format!("DIFFERS ({m})"),
         };

@@ -11,8 +11,11 @@
 //!   The runner itself never prints or writes a file: what it does is told as [`RunEvent`]s.
 //! - [`replay`] runs a trace, checking each step against the trace's `expect` and the model.
 
+use crate::attribute::deciding_rule;
 use crate::coverage::Coverage;
 use crate::events::{RunEvent, Sink, TraceFiles};
+use crate::finding::{Cause, DivergenceId};
+use crate::follow::{Continuation, Diverged, Followed, Follower};
 use crate::generate::{sequence, Op, Resolver};
 use crate::matcher::{check, Mismatch};
 use crate::naming::CaseNames;
@@ -22,7 +25,7 @@ use crate::trace::{observed_json, Trace, TraceStep};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use sm_model::rules::Rule;
-use sm_model::{Model, Outcome, Request, Tracker};
+use sm_model::{Model, Outcome, Request};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -111,8 +114,6 @@ pub struct StepRecord {
 #[derive(Clone, Debug)]
 pub enum End {
     Completed,
-    /// A write diverged (the last of [`Execution::divergences`]): the sequence stopped there.
-    Diverged,
     /// The connection to the target failed at step `step` (0-based).
     Fault {
         step: usize,
@@ -132,13 +133,19 @@ pub struct Divergence {
     pub mismatch: Mismatch,
     /// Every outcome the model allowed.
     pub allowed: Vec<Outcome>,
+    /// The rule the target breaks and how.
+    pub cause: Cause,
+    /// How the sequence went on.
+    pub continuation: Continuation,
+    /// Whether the sequence had already been followed past an earlier divergent write.
+    pub after_adoption: bool,
 }
 
 /// The result of one execution.
 #[derive(Clone, Debug)]
 pub struct Execution {
     pub steps: Vec<StepRecord>,
-    /// Divergences in step order: any number of divergent reads, then at most one divergent write.
+    /// Divergences in step order (the sequence is followed past each: [`crate::follow`]).
     pub divergences: Vec<Divergence>,
     pub end: End,
     pub coverage: Coverage,
@@ -152,48 +159,14 @@ pub struct Execution {
 /// A divergence's identity: the operation, what differed, and the rule that decided the model's
 /// expectation (`PutSecretValue code [input.value-exclusive]`). Version ids in field paths are
 /// blanked, since shrinking renumbers tokens.
-pub fn signature(request: &Request, mismatch: &Mismatch, expected: Option<&Outcome>) -> String {
-    let rule = expected.and_then(|o| o.rules.last()).map(|r| r.id).unwrap_or("?");
-    format!("{} [{rule}]", difference(request, mismatch))
+pub fn signature(request: &Request, mismatch: &Mismatch, expected: Option<&Outcome>) -> DivergenceId {
+    let rule = expected.map(deciding_rule).unwrap_or(&sm_model::rules::SECRET_NOT_FOUND);
+    DivergenceId { operation: request.op(), difference: mismatch.aspect_without_ids(), rule }
 }
 
 /// The operation and what differed, without the rule (`PutSecretValue code`).
 pub fn difference(request: &Request, mismatch: &Mismatch) -> String {
-    let mut aspect = String::new();
-    let mut depth = 0;
-    for c in mismatch.aspect().chars() {
-        match c {
-            '[' => {
-                depth += 1;
-                aspect.push('[');
-            }
-            ']' => {
-                depth -= 1;
-                aspect.push(']');
-            }
-            _ if depth > 0 => {}
-            _ => aspect.push(c),
-        }
-    }
-    format!("{} {}", request.op(), aspect)
-}
-
-/// Picks the allowed outcome closest to the observation (same kind first) and its mismatch.
-fn closest(allowed: &[Outcome], observed: &Observed) -> (Outcome, Mismatch) {
-    let rank = |m: &Mismatch| match m {
-        Mismatch::Field { .. } | Mismatch::Message { .. } | Mismatch::Order { .. } => 0,
-        Mismatch::Code { .. } => 1,
-        Mismatch::Kind { .. } => 2,
-    };
-    let mut best: Option<(Outcome, Mismatch)> = None;
-    for o in allowed {
-        if let Err(m) = check(&o.expect, observed) {
-            if best.as_ref().is_none_or(|(_, b)| rank(&m) < rank(b)) {
-                best = Some((o.clone(), m));
-            }
-        }
-    }
-    best.expect("a divergence has at least one allowed outcome")
+    format!("{} {}", request.op(), mismatch.aspect_without_ids())
 }
 
 /// Sends `request` (logical names) with this execution's physical names, registers any secret
@@ -232,7 +205,7 @@ pub enum Source<'a> {
 /// Runs one sequence against `target` with fresh names and cleans up afterwards.
 pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, session: &Session) -> Execution {
     let names = session.case_names();
-    let mut tracker = Tracker::new(model);
+    let mut follower = Follower::new(model);
     let mut coverage = Coverage::default();
     let mut steps = Vec::new();
     let mut created: Vec<String> = Vec::new();
@@ -249,45 +222,42 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
             break;
         }
         let request = match &mut resolver {
-            Some(r) => r.resolve(&ops[i], &tracker.states()[0]),
+            Some(r) => r.resolve(&ops[i], &follower.states()[0]),
             None => requests[i].clone(),
         };
         let observed = send_logical(target, &names, &request, &mut created, session).await;
-        if let Observed::Fault { kind, detail } = observed.clone() {
-            // The outcome is unknown: every branch stays possible (including "nothing happened").
-            // A connection fault means the target is gone, so the sequence stops there. What AWS
-            // would have answered is kept for the reproduction.
-            let expected = tracker.expected(&request).into_iter().next();
-            tracker.observe_unknown(&request);
-            coverage.record(&request, None, tracker.states());
-            faults.push((i, kind, detail.clone()));
-            steps.push(StepRecord { request, expected, observed });
-            if kind == FaultKind::Connection {
-                end = End::Fault { step: i, kind, detail };
-                break;
-            }
-            continue;
-        }
-        match tracker.observe(&request, |o| check(&o.expect, &observed).is_ok()) {
-            Ok(outcome) => {
-                coverage.record(&request, Some(&outcome), tracker.states());
+        match follower.step(&request, &observed) {
+            Followed::Matched(outcome) => {
+                coverage.record(&request, Some(&outcome), follower.states());
                 steps.push(StepRecord { request, expected: Some(outcome), observed });
             }
-            Err(allowed) => {
-                coverage.record(&request, None, tracker.states());
-                let (expected, mismatch) = closest(&allowed, &observed);
-                let read = is_read(&request);
-                steps.push(StepRecord { request, expected: Some(expected), observed });
-                divergences.push(Divergence { step: i, mismatch, allowed });
-                // A read changes only what it stamps (LastAccessedDate), so the sequence can go on
-                // after a divergent read, keeping both the stamped and the unstamped state; after
-                // a divergent write the model no longer knows the state.
-                if read {
-                    tracker.observe_unknown(&steps.last().expect("just pushed").request);
-                } else {
-                    end = End::Diverged;
+            Followed::Unchecked => {
+                coverage.record(&request, None, follower.states());
+                steps.push(StepRecord { request, expected: None, observed });
+            }
+            Followed::Unknown(expected) => {
+                // The outcome is unknown: every branch stays possible (including "nothing
+                // happened"). A connection fault means the target is gone, so the sequence stops
+                // there. What AWS would have answered is kept for the reproduction.
+                let Observed::Fault { kind, detail } = observed.clone() else {
+                    unreachable!("only a fault leaves the outcome unknown")
+                };
+                coverage.record(&request, None, follower.states());
+                faults.push((i, kind, detail.clone()));
+                steps.push(StepRecord { request, expected, observed });
+                if kind == FaultKind::Connection {
+                    end = End::Fault { step: i, kind, detail };
                     break;
                 }
+            }
+            Followed::Diverged(d) => {
+                let Diverged { expected, mismatch, allowed, cause, continuation, after_adoption } = *d;
+                coverage.record_divergent(&request, &expected, follower.states());
+                if let (Continuation::Retired(name), Some(r)) = (&continuation, resolver.as_mut()) {
+                    r.retire(name);
+                }
+                steps.push(StepRecord { request, expected: Some(expected), observed });
+                divergences.push(Divergence { step: i, mismatch, allowed, cause, continuation, after_adoption });
             }
         }
     }
@@ -297,9 +267,9 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
 }
 
 impl Execution {
-    /// The signatures of this execution's divergences, in step order.
-    pub fn signatures(&self) -> Vec<String> {
-        self.divergences.iter().map(|d| self.signature_of(d)).collect()
+    /// This execution's findings (each divergence's identity and cause), in step order.
+    pub fn findings(&self) -> Vec<Finding> {
+        self.divergences.iter().map(|d| (self.signature_of(d), d.cause.clone())).collect()
     }
 
     /// The faults of this execution as (0-based step, `fault <operation> <kind>`).
@@ -310,21 +280,21 @@ impl Execution {
             .collect()
     }
 
-    /// The divergence with signature `sig`, if any.
-    pub fn divergence(&self, sig: &str) -> Option<&Divergence> {
-        self.divergences.iter().find(|d| self.signature_of(d) == sig)
+    /// The divergence that is finding `key`, if any.
+    pub fn divergence(&self, key: &Finding) -> Option<&Divergence> {
+        self.divergences.iter().find(|d| d.cause == key.1 && self.signature_of(d) == key.0)
     }
 
-    fn signature_of(&self, d: &Divergence) -> String {
+    fn signature_of(&self, d: &Divergence) -> DivergenceId {
         let step = &self.steps[d.step];
         signature(&step.request, &d.mismatch, step.expected.as_ref())
     }
 }
 
-/// Whether a request only reads (and so cannot change the state the model tracks).
-fn is_read(request: &Request) -> bool {
-    matches!(request, Request::GetSecretValue(_) | Request::DescribeSecret(_) | Request::ListSecretVersionIds(_))
-}
+/// A finding's key: the divergence (symptom) and its cause. One symptom can have two causes (the
+/// same code from the same rule, once explained by the check order and once not), so shrinking
+/// and reproductions are per key.
+pub type Finding = (DivergenceId, Cause);
 
 /// Settings of a generated run.
 #[derive(Clone, Debug)]
@@ -337,12 +307,20 @@ pub struct RunConfig {
     pub out_dir: PathBuf,
     /// Upper bound on shrink attempts per divergence.
     pub max_shrink_iters: usize,
+    /// Divergences a baseline already holds a minimal reproduction of: not shrunk again (the
+    /// run reports them with the case that showed them, cut at the divergence).
+    pub already_reproduced: BTreeSet<Finding>,
 }
 
 /// A divergence found by a run, shrunk.
 #[derive(Clone, Debug)]
 pub struct Found {
-    pub signature: String,
+    pub signature: DivergenceId,
+    /// The rule the target breaks and how (attributed at the divergent step of the reproduction).
+    pub cause: Cause,
+    /// Whether the reproduction reaches its divergence only by following the target past an
+    /// earlier divergent write ([`crate::follow`]).
+    pub after_adoption: bool,
     pub trace: Trace,
     pub path: PathBuf,
     /// 1-based step of the divergence in the shrunk trace.
@@ -384,6 +362,20 @@ pub struct RunReport {
     pub fault_reproductions: Vec<FaultReproduction>,
 }
 
+impl RunReport {
+    /// The divergences found, grouped by cause: causes from firm rules first, then by cause; the
+    /// divergences of each in signature order.
+    pub fn causes(&self) -> Vec<(&Cause, Vec<&Found>)> {
+        let mut by: BTreeMap<&Cause, Vec<&Found>> = BTreeMap::new();
+        for f in &self.found {
+            by.entry(&f.cause).or_default().push(f);
+        }
+        let mut out: Vec<(&Cause, Vec<&Found>)> = by.into_iter().collect();
+        out.sort_by_key(|(c, _)| !c.rule.confidence.is_firm());
+        out
+    }
+}
+
 /// The 32-byte RNG seed of case `case` of a run seeded with `seed` (splitmix64).
 fn case_seed(seed: u64, case: usize) -> [u8; 32] {
     let mut x = seed ^ (case as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -417,14 +409,14 @@ fn model_for(resolver: &Resolver) -> Model {
 
 struct Shared {
     report: RunReport,
-    claimed: BTreeMap<String, usize>,
+    claimed: BTreeMap<Finding, usize>,
     /// The cases this run (or shard) runs, in order; `next` indexes it.
     cases: Vec<usize>,
     next: usize,
     consecutive_faults: usize,
     /// Per divergence signature, the lowest case showing it and that case's execution: the one
     /// that is shrunk, whatever order the jobs finished in.
-    divergent: BTreeMap<String, (usize, Execution)>,
+    divergent: BTreeMap<Finding, (usize, Execution)>,
     /// The same per kind of fault.
     faulting: BTreeMap<String, (usize, Execution)>,
 }
@@ -492,16 +484,14 @@ pub async fn run_shard(
     let queue: Vec<Shrinkable> = {
         let mut s = shared.borrow_mut();
         let divergent = std::mem::take(&mut s.divergent).into_iter().map(|(sig, (case, exec))| Shrinkable {
-            sig,
+            key: ShrinkKey::Divergence(sig),
             case,
             exec,
-            fault: false,
         });
         let faulting = std::mem::take(&mut s.faulting).into_iter().map(|(sig, (case, exec))| Shrinkable {
-            sig,
+            key: ShrinkKey::Fault(sig),
             case,
             exec,
-            fault: true,
         });
         divergent.chain(faulting).collect()
     };
@@ -528,7 +518,7 @@ pub async fn run_shard(
     local.await;
     let mut report = std::mem::take(&mut shared.borrow_mut().report);
     report.interrupted = session.is_interrupted();
-    report.found.sort_by(|a, b| a.signature.cmp(&b.signature));
+    report.found.sort_by(|a, b| (&a.signature, &a.cause).cmp(&(&b.signature, &b.cause)));
     report.fault_reproductions.sort_by(|a, b| a.signature.cmp(&b.signature));
     report.faults.sort_by_key(|f| (f.case, f.step));
     sink.event(&RunEvent::Finished { report: &report });
@@ -591,8 +581,8 @@ async fn worker(
                 s.faulting.insert(sig, (case, exec.clone()));
             }
         }
-        let sigs: BTreeSet<String> = exec.signatures().into_iter().collect();
-        for sig in exec.signatures() {
+        let sigs: BTreeSet<Finding> = exec.findings().into_iter().collect();
+        for sig in exec.findings() {
             *s.claimed.entry(sig).or_default() += 1;
         }
         for sig in sigs {
@@ -603,13 +593,18 @@ async fn worker(
     }
 }
 
-/// A finding waiting to be shrunk: its signature, the lowest case that showed it, and that
-/// case's execution.
+/// What is waiting to be shrunk: a divergence (its finding) or a kind of fault.
+enum ShrinkKey {
+    Divergence(Finding),
+    Fault(String),
+}
+
+/// A finding waiting to be shrunk, with the lowest case that showed it and that case's
+/// execution.
 struct Shrinkable {
-    sig: String,
+    key: ShrinkKey,
     case: usize,
     exec: Execution,
-    fault: bool,
 }
 
 /// Shrinks one finding and adds its reproduction to the report.
@@ -624,29 +619,36 @@ async fn shrink_finding(
     sink: &dyn Sink,
     item: Shrinkable,
 ) {
-    let Shrinkable { sig, case, exec, fault } = item;
+    let Shrinkable { key, case, exec } = item;
     let mut tree = generate_case(config.seed, case, config.steps, omit_token);
-    let original_steps = tree.current().len();
-    if !fault {
-        sink.event(&RunEvent::Divergence { case, signature: &sig });
-        // Each divergence is shrunk on its own, from the same generated case.
-        let keeps = |e: &Execution| e.divergence(&sig).is_some();
-        let (shrunk_ops, shrunk) =
-            shrink(target, &mut *tree, &keeps, exec, resolver, session, config.max_shrink_iters).await;
-        let found =
-            found_reproduction(&target.name(), config, case, original_steps, &sig, shrunk_ops.len(), shrunk, resolver);
-        sink.event(&RunEvent::Shrunk { signature: &sig, trace: &found.trace, path: &found.path });
-        let mut s = shared.borrow_mut();
-        let hits = s.claimed.get(&sig).copied().unwrap_or(1);
-        s.report.found.push(Found { hits, ..found });
-    } else {
-        // A fault is shrunk like a divergence: to the shortest sequence that still faults the
-        // same way (same operation, same kind of fault).
-        let keeps = |e: &Execution| e.fault_signatures().iter().any(|(_, f)| *f == sig);
-        let (_, shrunk) = shrink(target, &mut *tree, &keeps, exec, resolver, session, config.max_shrink_iters).await;
-        if let Some(repro) = fault_reproduction(&target.name(), config, case, &sig, shrunk, resolver) {
-            sink.event(&RunEvent::Shrunk { signature: &sig, trace: &repro.trace, path: &repro.path });
-            shared.borrow_mut().report.fault_reproductions.push(repro);
+    let ops = tree.current();
+    match key {
+        ShrinkKey::Divergence(sig) => {
+            sink.event(&RunEvent::Divergence { case, signature: &sig.0.to_string() });
+            // Each divergence is shrunk on its own, from the same generated case.
+            let keeps = |e: &Execution| e.divergence(&sig).is_some();
+            let (shrunk_ops, shrunk) = if config.already_reproduced.contains(&sig) {
+                (ops.clone(), exec)
+            } else {
+                shrink(target, &mut *tree, &keeps, exec, resolver, session, config.max_shrink_iters).await
+            };
+            let found =
+                found_reproduction(&target.name(), config, case, ops.len(), &sig, shrunk_ops.len(), shrunk, resolver);
+            sink.event(&RunEvent::Shrunk { signature: &sig.0.to_string(), trace: &found.trace, path: &found.path });
+            let mut s = shared.borrow_mut();
+            let hits = s.claimed.get(&sig).copied().unwrap_or(1);
+            s.report.found.push(Found { hits, ..found });
+        }
+        ShrinkKey::Fault(sig) => {
+            // A fault is shrunk like a divergence: to the shortest sequence that still faults the
+            // same way (same operation, same kind of fault).
+            let keeps = |e: &Execution| e.fault_signatures().iter().any(|(_, f)| *f == sig);
+            let (_, shrunk) =
+                shrink(target, &mut *tree, &keeps, exec, resolver, session, config.max_shrink_iters).await;
+            if let Some(repro) = fault_reproduction(&target.name(), config, case, &sig, shrunk, resolver) {
+                sink.event(&RunEvent::Shrunk { signature: &sig, trace: &repro.trace, path: &repro.path });
+                shared.borrow_mut().report.fault_reproductions.push(repro);
+            }
         }
     }
 }
@@ -795,13 +797,14 @@ fn found_reproduction(
     config: &RunConfig,
     case: usize,
     original_steps: usize,
-    sig: &str,
+    key: &Finding,
     shrunk_len: usize,
     exec: Execution,
     resolver: &Resolver,
 ) -> Found {
     let mut exec = exec;
-    let Some(d) = exec.divergence(sig).cloned() else {
+    let sig = &key.0;
+    let Some(d) = exec.divergence(key).cloned() else {
         unreachable!("only executions showing the divergence are written");
     };
     // The reproduction ends at its divergence.
@@ -816,7 +819,7 @@ fn found_reproduction(
         config.seed, config.steps
     );
     let trace = execution_trace(title, source, &exec, resolver);
-    let slug: String = sig
+    let slug: String = format!("{sig} {}", key.1)
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
         .collect::<String>()
@@ -826,7 +829,9 @@ fn found_reproduction(
         .join("-");
     let path = config.out_dir.join(format!("{slug}.json"));
     Found {
-        signature: sig.to_string(),
+        signature: sig.clone(),
+        cause: d.cause.clone(),
+        after_adoption: d.after_adoption,
         trace,
         path,
         step: step + 1,
@@ -845,10 +850,13 @@ pub struct ReplayStep {
     pub observed: Observed,
     /// Against the trace's `expect`, when it has one.
     pub expect_check: Option<Result<(), Mismatch>>,
-    /// Against the model; `None` once the model diverged at an earlier step.
+    /// Against the model; `None` where the model does not know the state (a secret retired after
+    /// an earlier divergence, [`crate::follow`]).
     pub model_check: Option<Result<(), Mismatch>>,
     /// The model outcome matched (or the closest one, on a divergence).
     pub model_outcome: Option<Outcome>,
+    /// On a divergence: the rule the target breaks and how.
+    pub cause: Option<Cause>,
 }
 
 /// A whole replay.
@@ -882,7 +890,7 @@ pub async fn replay(target: &dyn Target, trace: &Trace, session: &Session) -> Re
     }
     let mut model = Model::new();
     model.functions.extend(trace.rotation_functions.iter().map(|(k, v)| (k.clone(), *v)));
-    let mut tracker = Some(Tracker::new(model));
+    let mut follower = Follower::new(model);
     let mut created = Vec::new();
     for (i, step) in trace.steps.iter().enumerate() {
         if session.is_interrupted() {
@@ -895,16 +903,10 @@ pub async fn replay(target: &dyn Target, trace: &Trace, session: &Session) -> Re
             break;
         }
         let expect_check = step.expect.as_ref().map(|e| check(e, &observed));
-        let (model_check, model_outcome) = match tracker.as_mut() {
-            None => (None, None),
-            Some(t) => match t.observe(&step.request, |o| check(&o.expect, &observed).is_ok()) {
-                Ok(o) => (Some(Ok(())), Some(o)),
-                Err(allowed) => {
-                    let (o, m) = closest(&allowed, &observed);
-                    tracker = None;
-                    (Some(Err(m)), Some(o))
-                }
-            },
+        let (model_check, model_outcome, cause) = match follower.step(&step.request, &observed) {
+            Followed::Matched(o) => (Some(Ok(())), Some(o), None),
+            Followed::Diverged(d) => (Some(Err(d.mismatch)), Some(d.expected), Some(d.cause)),
+            Followed::Unchecked | Followed::Unknown(_) => (None, None, None),
         };
         report.steps.push(ReplayStep {
             request: step.request.clone(),
@@ -912,6 +914,7 @@ pub async fn replay(target: &dyn Target, trace: &Trace, session: &Session) -> Re
             expect_check,
             model_check,
             model_outcome,
+            cause,
         });
     }
     report.leaked = target.cleanup(&created).await;

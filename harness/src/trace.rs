@@ -130,6 +130,29 @@ pub fn observed_json(o: &Observed) -> Value {
     }
 }
 
+/// The observation a trace-format rendering stands for ([`observed_json`] read back), if it is one.
+pub fn observed_from_json(v: &Value) -> Option<Observed> {
+    let o = v.as_object()?;
+    if o.len() != 1 {
+        return None;
+    }
+    if let Some(ok) = o.get("ok") {
+        return Some(Observed::Ok(ok.clone()));
+    }
+    if let Some(e) = o.get("error") {
+        return Some(Observed::Error {
+            code: e.get("code")?.as_str()?.to_string(),
+            message: e.get("message").and_then(Value::as_str).unwrap_or_default().to_string(),
+            status: e.get("status").and_then(Value::as_u64).and_then(|s| u16::try_from(s).ok()),
+        });
+    }
+    let f = o.get("fault")?;
+    Some(Observed::Fault {
+        kind: crate::target::FaultKind::parse(f.get("kind")?.as_str()?)?,
+        detail: f.get("detail").and_then(Value::as_str).unwrap_or_default().to_string(),
+    })
+}
+
 impl Trace {
     /// Reads and checks a trace file.
     pub fn load(path: &Path) -> Result<Trace, TraceError> {

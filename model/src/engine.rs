@@ -10,17 +10,24 @@ use crate::request::Request;
 use crate::rules::Rule;
 use crate::state::Model;
 use serde_json::Value;
+use std::collections::BTreeSet;
 
 /// The context an operation runs in: its choices so far and the rules it consulted.
 pub struct Ctx<'c> {
     choices: &'c [usize],
     arity: Vec<usize>,
     rules: Vec<&'static Rule>,
+    waived: &'c BTreeSet<&'static str>,
 }
 
 impl<'c> Ctx<'c> {
-    fn new(choices: &'c [usize]) -> Self {
-        Ctx { choices, arity: Vec::new(), rules: Vec::new() }
+    fn new(choices: &'c [usize], waived: &'c BTreeSet<&'static str>) -> Self {
+        Ctx { choices, arity: Vec::new(), rules: Vec::new(), waived }
+    }
+
+    /// Whether the refusal `rule` is switched off ([`Model::waived`]): the check is skipped.
+    pub fn waives(&self, rule: &Rule) -> bool {
+        !self.waived.is_empty() && self.waived.contains(rule.id)
     }
 
     /// Picks one of `n` allowed alternatives; the engine explores every value in `0..n`.
@@ -63,7 +70,7 @@ pub struct Branch {
 fn run(model: &Model, req: &Request, choices: &[usize]) -> (Branch, Vec<usize>) {
     let mut next = model.clone();
     next.clock += 1;
-    let mut cx = Ctx::new(choices);
+    let mut cx = Ctx::new(choices, &model.waived);
     let result: Result<Value, ApiError> = ops::dispatch(&mut next, req, &mut cx);
     let (expect, state) = match result {
         Ok(v) => {

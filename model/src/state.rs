@@ -206,11 +206,21 @@ pub struct Model {
     /// Names force-deleted so recently that AWS may still treat them as scheduled for deletion.
     pub recently_force_deleted: PSet<String>,
     pub clock: u64,
+    /// Refusal rules switched off (ids), for attributing a target's answer to a rule it breaks
+    /// (`smconform`'s ablation): a waived check lets the request through as if its condition did
+    /// not hold. Empty for the model of AWS.
+    pub waived: BTreeSet<&'static str>,
 }
 
 impl Model {
     pub fn new() -> Self {
         Model::default()
+    }
+
+    /// The same model with the refusal rule `rule` switched off (see [`Model::waived`]).
+    pub fn waiving(mut self, rule: &'static crate::rules::Rule) -> Self {
+        self.waived.insert(rule.id);
+        self
     }
 
     /// Declares how the rotation function at `arn` behaves. Unknown ARNs are not invocable.

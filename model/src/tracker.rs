@@ -88,6 +88,12 @@ impl Tracker {
         self.replace(next.into_iter());
     }
 
+    /// Replaces the candidates with `states` (a caller that knows better: states the target was
+    /// found to be in after it diverged).
+    pub fn adopt(&mut self, states: Vec<Model>) {
+        self.replace(states.into_iter());
+    }
+
     fn replace(&mut self, states: impl Iterator<Item = Model>) {
         let mut next: Vec<Model> = Vec::new();
         for s in states {

@@ -35,16 +35,20 @@ fn bound_broken<T: PartialOrd + std::fmt::Display>(what: &str, n: T, min: T, max
     }
 }
 
-#[derive(Default)]
-struct Checker {
+struct Checker<'w> {
     found: Vec<Violation>,
+    /// Constraint rules switched off (ablation, [`crate::state::Model::waived`]).
+    waived: &'w std::collections::BTreeSet<&'static str>,
 }
 
-impl Checker {
+impl Checker<'_> {
     /// Records a violation of `constraint` by the member at `path`, showing `value` unless the
     /// member is sensitive (`None`).
     fn violation(&mut self, rule: &'static Rule, path: &str, value: Option<&str>, constraint: Option<String>) {
         let Some(constraint) = constraint else { return };
+        if self.waived.contains(rule.id) {
+            return;
+        }
         let shown = match value {
             Some(v) => format!("Value '{v}' at '{path}'"),
             None => format!("Value at '{path}'"),
@@ -88,8 +92,12 @@ impl Checker {
 }
 
 /// The request-validation layer: every length and range constraint of the request's members.
-pub fn constraints(req: &Request, cx: &mut Ctx) -> Result<(), ApiError> {
-    let mut c = Checker::default();
+pub fn constraints(
+    req: &Request,
+    waived: &std::collections::BTreeSet<&'static str>,
+    cx: &mut Ctx,
+) -> Result<(), ApiError> {
+    let mut c = Checker { found: Vec::new(), waived };
     let token = |c: &mut Checker, t: Option<&String>| c.string(&rules::TOKEN_LENGTH, "clientRequestToken", t, 32, 64);
     match req {
         Request::CreateSecret(i) => {
@@ -178,7 +186,7 @@ fn valid_name(name: &str) -> bool {
 pub fn secret_id(req: &Request, cx: &mut Ctx) -> Result<(), ApiError> {
     let id = req.secret_id();
     let is_arn = !matches!(req, Request::CreateSecret(_)) && id.starts_with("arn:");
-    if is_arn || valid_name(id) {
+    if is_arn || valid_name(id) || cx.waives(&rules::NAME_PATTERN) {
         return Ok(());
     }
     cx.fail(&rules::NAME_PATTERN, ApiError::exact("ValidationException", INVALID_NAME))
@@ -206,6 +214,8 @@ pub fn value(
 ) -> Result<Option<crate::state::SecretValue>, ApiError> {
     use crate::state::SecretValue;
     match (string, binary) {
+        // Waived: the string is kept (a target that stores both shows the difference later).
+        (Some(s), Some(_)) if cx.waives(&rules::VALUE_EXCLUSIVE) => Ok(Some(SecretValue::String(s.clone()))),
         (Some(_), Some(_)) => cx.fail(
             &rules::VALUE_EXCLUSIVE,
             ApiError::code_only(

@@ -39,9 +39,17 @@ fn a_run_against_serve_finds_nothing_on_five_seeds() {
         let target = Arc::new(EndpointTarget::new(endpoint).await.expect("endpoint target"));
         for seed in 1..=5u64 {
             let out = std::env::temp_dir().join(format!("sm-server-conformance-{}-{seed}", std::process::id()));
-            let config = RunConfig { cases, steps: 30, seed, jobs: 4, out_dir: out.clone(), max_shrink_iters: 200 };
+            let config = RunConfig {
+                cases,
+                steps: 30,
+                seed,
+                jobs: 4,
+                out_dir: out.clone(),
+                max_shrink_iters: 200,
+                already_reproduced: Default::default(),
+            };
             let report = run(target.clone(), config, Session::new(format!("serve{seed}-"))).await;
-            let found: Vec<String> = report.found.iter().map(|f| f.signature.clone()).collect();
+            let found: Vec<String> = report.found.iter().map(|f| f.signature.to_string()).collect();
             let faults: Vec<String> =
                 report.faults.iter().map(|f| format!("{} {:?}: {}", f.op, f.kind, f.detail)).collect();
             assert_eq!(report.cases_run, cases, "seed {seed}: aborted {:?}", report.aborted);

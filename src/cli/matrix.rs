@@ -94,6 +94,7 @@ pub async fn cmd_matrix_run(args: MatrixArgs) -> Result<u8, Failure> {
             jobs: 4,
             out_dir: args.out.join(&column.target),
             max_shrink_iters: 500,
+            already_reproduced: column.catalogue.reproduced(),
         };
         let report = run(target.clone(), config, session.clone()).await;
         let classified = classify(&report, &column.catalogue, &*target, &session).await;
@@ -106,11 +107,12 @@ pub async fn cmd_matrix_run(args: MatrixArgs) -> Result<u8, Failure> {
             .iter()
             .map(|i| {
                 let f = &report.found[*i];
-                (f.rules.last().map(|r| r.id.to_string()).unwrap_or_default(), f.signature.clone())
+                (f.cause.rule.id.to_string(), format!("{} ({})", f.cause, f.signature))
             })
             .collect();
         any_new |= !new.is_empty() || !classified.changed().is_empty();
-        let exercised = report.coverage.rules.keys().map(|r| r.to_string()).collect();
+        let exercised =
+            sm_model::rules::ALL.iter().filter(|r| report.coverage.exercised(r.id)).map(|r| r.id.to_string()).collect();
         column.run = Some(parity::RunEvidence { exercised, new });
     }
     let markdown = parity::markdown(&columns);

@@ -2,7 +2,7 @@
 //! ([`exit`]), and the target options ([`target`]).
 
 pub mod bench;
-pub mod draft;
+pub mod catalogue;
 pub mod evidence;
 pub mod exit;
 pub mod matrix;

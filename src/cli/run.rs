@@ -104,6 +104,7 @@ pub async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
         jobs,
         out_dir: args.out.clone(),
         max_shrink_iters: args.max_shrink,
+        already_reproduced: baseline.as_ref().map(Catalogue::reproduced).unwrap_or_default(),
     };
     let traces = Arc::new(TraceFiles::default());
     let mut sinks = Sinks(vec![traces.clone()]);
@@ -149,26 +150,35 @@ fn render_baseline(report: &RunReport, cat: &Catalogue, c: &Classified) -> Strin
     use std::fmt::Write as _;
     let mut out = String::new();
     let fault_entries: std::collections::BTreeSet<&String> = c.known_faults.iter().map(|(_, id)| id).collect();
+    let known: std::collections::BTreeSet<&String> = c.known.iter().map(|(_, id)| id).collect();
+    let mut new_causes: Vec<&sm_harness::finding::Cause> = c.new.iter().map(|i| &report.found[*i].cause).collect();
+    new_causes.sort();
+    new_causes.dedup();
     let _ = writeln!(
         out,
-        "\nbaseline: {} known, {} new, {} known fault kind(s), {} new fault(s); of {} entries {} fixed, {} changed",
-        c.known.len(),
-        c.new.len(),
+        "\nbaseline: {} known cause(s), {} new cause(s), {} known fault kind(s), {} new fault(s); of {} entries {} fixed, {} changed",
+        known.len(),
+        new_causes.len(),
         fault_entries.len(),
         c.new_faults.len(),
         cat.entries.len(),
         c.fixed().len(),
         c.changed().len()
     );
-    for (i, id) in &c.known {
-        let _ = writeln!(out, "  known   {id}: {}", report.found[*i].signature);
+    for id in known {
+        let shown: Vec<String> =
+            c.known.iter().filter(|(_, e)| e == id).map(|(i, _)| report.found[*i].signature.to_string()).collect();
+        let _ = writeln!(out, "  known   {id}: {}", shown.join("; "));
     }
     for id in fault_entries {
         let _ = writeln!(out, "  known   {id} (fault)");
     }
-    for i in &c.new {
-        let f = &report.found[*i];
-        let _ = writeln!(out, "  NEW     {} ({})", f.signature, f.path.display());
+    for cause in new_causes {
+        let _ = writeln!(out, "  NEW     {} {cause}", report.target);
+        for i in c.new.iter().filter(|i| report.found[**i].cause == *cause) {
+            let f = &report.found[*i];
+            let _ = writeln!(out, "            {} ({})", f.signature, f.path.display());
+        }
     }
     for i in &c.new_faults {
         let f = &report.faults[*i];
@@ -176,7 +186,7 @@ fn render_baseline(report: &RunReport, cat: &Catalogue, c: &Classified) -> Strin
         let _ = writeln!(out, "  NEW     fault {} {}: {detail}", f.op, f.kind.name());
     }
     for id in c.fixed() {
-        let _ = writeln!(out, "  FIXED   {id}: its reproduction no longer diverges (fixed upstream: remove the entry)");
+        let _ = writeln!(out, "  FIXED   {id}: no reproduction diverges any more (fixed upstream: remove the entry)");
     }
     for (id, what) in c.changed() {
         let _ = writeln!(out, "  CHANGED {id}: now {what}");

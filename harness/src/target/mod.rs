@@ -52,6 +52,15 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [FaultKind; 4] =
+        [FaultKind::Connection, FaultKind::Timeout, FaultKind::Server, FaultKind::Throttled];
+
+    /// The kind a [`FaultKind::name`] stands for.
+    pub fn parse(name: &str) -> Option<FaultKind> {
+        FaultKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             FaultKind::Connection => "connection",

@@ -21,7 +21,7 @@ pub static SPEC: EmulatorSpec = EmulatorSpec {
         "import sys, moto, moto.server, moto.secretsmanager; sys.stdout.write(moto.__version__)",
     ),
     start: StartSpec { program: "moto_server", args: &["-H", "127.0.0.1", "-p", "{port}"], env: &[] },
-    catalogue_run: CatalogueRun { cases: 1000, steps: 30, seed: 1 },
+    catalogue_run: CatalogueRun { cases: 400, steps: 30, seed: 1 },
     hooks: &MotoHooks,
     // moto_server holds about 100 MiB once it has served a run.
     instance_memory_mb: 150,

@@ -13,7 +13,7 @@ pub fn delete_secret(m: &mut Model, i: &DeleteSecret, cx: &mut Ctx) -> Result<Va
     let force = i.force_delete_without_recovery.unwrap_or(false);
     // The range is checked before the combination with ForceDeleteWithoutRecovery, with this text
     // (GH getmoto/moto#6461, re-run against AWS in 2023).
-    if i.recovery_window_in_days.is_some_and(|d| !(7..=30).contains(&d)) {
+    if i.recovery_window_in_days.is_some_and(|d| !(7..=30).contains(&d)) && !cx.waives(&rules::DELETE_WINDOW) {
         return cx.fail(
             &rules::DELETE_WINDOW,
             ApiError::exact(
@@ -22,7 +22,7 @@ pub fn delete_secret(m: &mut Model, i: &DeleteSecret, cx: &mut Ctx) -> Result<Va
             ),
         );
     }
-    if force && i.recovery_window_in_days.is_some() {
+    if force && i.recovery_window_in_days.is_some() && !cx.waives(&rules::DELETE_FORCE_AND_WINDOW) {
         return cx.fail(
             &rules::DELETE_FORCE_AND_WINDOW,
             ApiError::code_only(

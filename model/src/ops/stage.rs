@@ -45,7 +45,7 @@ pub fn update_secret_version_stage(
             if holder.as_deref() != Some(r) {
                 return mismatch(label, cx);
             }
-            if label == AWSCURRENT {
+            if label == AWSCURRENT && !cx.waives(&rules::USVS_CURRENT_NOT_REMOVABLE) {
                 return cx.fail(
                     &rules::USVS_CURRENT_NOT_REMOVABLE,
                     ApiError::code_only(
@@ -74,6 +74,7 @@ pub fn update_secret_version_stage(
                 }
                 Some(h) => {
                     match remove_from {
+                        None if cx.waives(&rules::USVS_REMOVE_REQUIRED) => {}
                         None => {
                             let message = format!(
                                 "The parameter RemoveFromVersionId can't be empty. Staging label {label} is currently attached to version {h}, so you must explicitly reference that version in RemoveFromVersionId."

@@ -138,7 +138,7 @@ pub fn create_secret(m: &mut Model, i: &CreateSecret, cx: &mut Ctx) -> Result<Va
     let value = validate::value(i.secret_string.as_ref(), i.secret_binary.as_ref(), cx)?;
     let clock = m.clock;
     if let Some(s) = m.secrets.get(&i.name) {
-        if s.deleted {
+        if s.deleted && !cx.waives(&rules::CREATE_DELETED_NAME) {
             return cx.fail(
                 &rules::CREATE_DELETED_NAME,
                 ApiError::exact(
