@@ -171,7 +171,9 @@ fn removing_an_entry_makes_the_cli_run_fail() {
         .expect("smconform runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("NEW     moto 5.2.5 differs in effect under list.versions: field ARN differs"), "{stdout}");
+    let new_causes: Vec<&str> = stdout.lines().filter(|l| l.starts_with("  NEW ")).collect();
+    assert_eq!(new_causes.len(), 1, "{stdout}");
+    assert!(new_causes[0].ends_with(" differs in effect under list.versions: field ARN differs"), "{stdout}");
     assert!(stdout.contains("ListSecretVersionIds field ARN differs [list.versions]"), "{stdout}");
 }
 

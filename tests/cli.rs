@@ -111,6 +111,10 @@ fn bad_trace_files_exit_2_with_one_line(#[case] text: &str, #[case] message: &st
 #[case::bad_baseline(&["run", "--target", "model", "--baseline", "no/such/catalogue"], "cannot read the catalogue folder")]
 #[case::unknown_matrix_target(&["matrix", "--targets", "dynamo"], "unknown target")]
 #[case::trace_is_a_folder(&["replay", "--target", "model", "fixtures"], "cannot read")]
+#[case::grow_unknown_target(&["catalogue", "grow", "--target", "dynamo", "--seeds", "1..2"], "not a managed emulator")]
+#[case::grow_reversed_seeds(&["catalogue", "grow", "--target", "moto", "--seeds", "5..2"], "expected A..B")]
+#[case::grow_bad_seeds(&["catalogue", "grow", "--target", "moto", "--seeds", "x"], "expected A..B")]
+#[case::grow_zero_quiet(&["catalogue", "grow", "--target", "moto", "--seeds", "1..2", "--until-quiet", "0"], "at least 1")]
 fn bad_usage_exits_2(#[case] args: &[&str], #[case] message: &str) {
     let out = smconform(args);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

@@ -65,30 +65,48 @@ pub fn attribute(
     Attribution { cause: Cause { rule, deviation }, adoptable: None }
 }
 
+/// How many refusal rules ablation switches off at most, one after another.
+const MAX_WAIVED: usize = 4;
+
 /// The first outcome the model allows for `request` with `rule` switched off that matches
-/// `observed`, and every state such outcomes lead to (with the rule back on).
+/// `observed`, and every state such outcomes lead to (with the rules back on). When the request
+/// then fails on another refusal rule that does not match either, that rule is switched off too
+/// (a target that looks the secret up first checks every validation after it), up to
+/// [`MAX_WAIVED`] rules.
 fn ablate(
     states: &[Model],
     request: &Request,
     observed: &Observed,
     rule: &'static Rule,
 ) -> Option<(Outcome, Vec<Model>)> {
-    let mut first: Option<Outcome> = None;
-    let mut kept: Vec<Model> = Vec::new();
-    for s in states {
-        let waived = s.clone().waiving(rule);
-        for b in branches(&waived, request) {
-            if check(&b.outcome.expect, observed).is_ok() {
-                first.get_or_insert(b.outcome);
-                let mut state = b.state;
-                state.waived.clear();
-                if !kept.contains(&state) {
-                    kept.push(state);
+    let mut waived: Vec<&'static Rule> = vec![rule];
+    loop {
+        let mut first: Option<Outcome> = None;
+        let mut kept: Vec<Model> = Vec::new();
+        let mut next: Option<&'static Rule> = None;
+        for s in states {
+            let ablated = waived.iter().fold(s.clone(), |m, r| m.waiving(r));
+            for b in branches(&ablated, request) {
+                if check(&b.outcome.expect, observed).is_ok() {
+                    first.get_or_insert(b.outcome);
+                    let mut state = b.state;
+                    state.waived.clear();
+                    if !kept.contains(&state) {
+                        kept.push(state);
+                    }
+                } else if !b.outcome.is_ok() && next.is_none() {
+                    next = Some(deciding_rule(&b.outcome)).filter(|r| !waived.contains(r));
                 }
             }
         }
+        if let Some(o) = first {
+            return Some((o, kept));
+        }
+        match next {
+            Some(r) if waived.len() < MAX_WAIVED => waived.push(r),
+            _ => return None,
+        }
     }
-    first.map(|o| (o, kept))
 }
 
 #[cfg(test)]
@@ -157,6 +175,26 @@ mod tests {
     }
 
     #[test]
+    fn every_validation_after_the_look_up_is_one_cause() {
+        // A short token and both values on a secret that does not exist: a target that looks the
+        // secret up first answers ResourceNotFoundException; it checks the token length (and the
+        // value exclusivity behind it) after the look-up.
+        let last = Request::PutSecretValue(PutSecretValue {
+            secret_id: "s0".into(),
+            client_request_token: Some("0".repeat(31)),
+            secret_string: Some("v0".into()),
+            secret_binary: Some(sm_model::request::Blob(vec![0, 1])),
+            ..Default::default()
+        });
+        let a = attribute_after(
+            &[],
+            &last,
+            err("ResourceNotFoundException", "Secrets Manager can't find the specified secret."),
+        );
+        assert_eq!(a.cause.to_string(), "checks input.token-length after secret.not-found");
+    }
+
+    #[test]
     fn another_code_for_the_same_refusal() {
         let first = create("s0", T1, None, None);
         let last = Request::PutSecretValue(PutSecretValue {
@@ -166,6 +204,7 @@ mod tests {
         });
         // No value at all: AWS refuses with one of two codes; a third code is another answer.
         let a = attribute_after(&[first], &last, err("ValidationException", "no value"));
+        // (switching input.value-required off lets the put through, which is not what happened)
         assert_eq!(a.cause.to_string(), "answers ValidationException for input.value-required");
         assert!(a.adoptable.is_none());
     }

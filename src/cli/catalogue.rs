@@ -137,6 +137,8 @@ async fn grow(args: GrowArgs) -> Result<u8, Failure> {
             fresh.len(),
             fresh.join("; ")
         );
+        // Drafts are written after every seed, so an interrupted grow keeps what it found.
+        save_drafts(&drafts, &args.out)?;
         if session.is_interrupted() {
             break;
         }
@@ -148,9 +150,7 @@ async fn grow(args: GrowArgs) -> Result<u8, Failure> {
     }
     final_cleanup(&*target, &session).await;
     for d in drafts.values() {
-        let path = args.out.join(format!("{}.json", d.id));
-        d.save(&path).map_err(|e| usage_msg(format!("writing {}: {e}", path.display())))?;
-        println!("draft: {}", path.display());
+        println!("draft: {}", d.path.display());
     }
     match saturated_at {
         Some(seed) => println!(
@@ -166,6 +166,14 @@ async fn grow(args: GrowArgs) -> Result<u8, Failure> {
         ),
     }
     Ok(EXIT_OK)
+}
+
+fn save_drafts(drafts: &BTreeMap<Cause, Entry>, out: &Path) -> Result<(), Failure> {
+    for d in drafts.values() {
+        let path = out.join(format!("{}.json", d.id));
+        d.save(&path).map_err(|e| usage_msg(format!("writing {}: {e}", path.display())))?;
+    }
+    Ok(())
 }
 
 fn causes(found: &[Found]) -> usize {
