@@ -753,9 +753,10 @@ pub fn execution_trace(title: String, source: String, exec: &Execution, resolver
 }
 
 /// Replaces the dates the target answered (numbers under members named `...Date`) by their order
-/// within the trace, `date#1` being the earliest: their values depend on the wall clock (or on
-/// how many requests a shared target served before), the harness compares them only for
-/// presence and order, and a reproduction must be the same file for a seed whatever the timing.
+/// within the trace, 1 being the earliest (still numbers, so that following the recording on the
+/// model compares their order as before): their values depend on the wall clock (or on how many
+/// requests a shared target served before), the harness compares them only for presence and
+/// order, and a reproduction must be the same file for a seed whatever the timing.
 fn dates_by_order(steps: &mut [TraceStep]) {
     fn visit(v: &mut serde_json::Value, f: &mut dyn FnMut(&mut serde_json::Value)) {
         match v {
@@ -784,7 +785,7 @@ fn dates_by_order(steps: &mut [TraceStep]) {
         if let Some(o) = s.observed.as_mut() {
             visit(o, &mut |x| {
                 if let Some(rank) = x.as_f64().and_then(|d| seen.iter().position(|y| *y == d)) {
-                    *x = serde_json::Value::String(format!("date#{}", rank + 1));
+                    *x = serde_json::Value::from(rank as u64 + 1);
                 }
             });
         }
