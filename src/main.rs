@@ -1,6 +1,6 @@
 //! The `smconform` command line: `run` generates request sequences against a target and reports
 //! divergences from the reference model with minimal reproductions; `replay` runs trace files;
-//! `repro` turns one into a script; `matrix` writes the parity matrix; `setup` provisions the
+//! `repro` turns one into a script; `merge` joins a sharded run's outputs; `matrix` writes the parity matrix; `setup` provisions the
 //! managed emulators. Each command is a module of [`cli`]; exit codes are in [`cli::exit`].
 
 mod cli;
@@ -31,6 +31,8 @@ enum Command {
     /// README.md.
     #[command(alias = "parity")]
     Matrix(cli::matrix::MatrixArgs),
+    /// Merge the output folders of a sharded run (`run --shard I/N`) into the whole run's.
+    Merge(cli::merge::MergeArgs),
     /// Turn a reproduction (a trace or a catalogue entry) into a script to attach to a bug report.
     Repro(cli::repro::ReproArgs),
     /// Replay the evidence corpus (traces of recorded real-AWS interactions) on the model and
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Matrix(a) if !a.run => cli::matrix::cmd_matrix(a),
         Command::Repro(a) => cli::repro::cmd_repro(a),
         Command::Evidence(a) => cli::evidence::cmd_evidence(a),
+        Command::Merge(a) => cli::merge::cmd_merge(a),
         command => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
             let runtime = match runtime.context("starting the runtime") {
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
                     Command::Matrix(a) => cli::matrix::cmd_matrix_run(a).await,
                     Command::Repro(a) => cli::repro::cmd_repro(a),
                     Command::Evidence(a) => cli::evidence::cmd_evidence(a),
+                    Command::Merge(a) => cli::merge::cmd_merge(a),
                 }
             })
         }

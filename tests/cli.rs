@@ -267,3 +267,35 @@ fn a_model_run_reports_zero_divergences_and_its_coverage() {
     assert!(text.contains("states reached"), "{text}");
     assert!(text.contains("rerun with: --seed 5"), "{text}");
 }
+
+#[test]
+fn shards_of_a_model_run_merge_into_the_whole_run() {
+    let base = std::env::temp_dir().join(format!("smconform-cli-shards-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let dir = |name: &str| base.join(name).to_string_lossy().to_string();
+    let common = ["run", "--target", "model", "--seed", "3", "--cases", "30", "--steps", "15", "--quiet"];
+    let whole = smconform(&[&common[..], &["--report", "json", "--out", &dir("whole")]].concat());
+    assert_eq!(whole.status.code(), Some(0), "{}", stderr(&whole));
+    for i in 1..=3 {
+        let shard = format!("{i}/3");
+        let o = smconform(&[&common[..], &["--shard", &shard, "--out", &dir(&format!("s{i}"))]].concat());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(stderr(&o).contains(&format!("(shard {i}/3)")), "{}", stderr(&o));
+    }
+    let merged = smconform(&["merge", &dir("s1"), &dir("s2"), &dir("s3"), "--out", &dir("merged")]);
+    assert_eq!(merged.status.code(), Some(0), "{}", stderr(&merged));
+    assert!(stdout(&merged).contains("merged 3 shard(s): 30 cases"), "{}", stdout(&merged));
+    let read = |d: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(base.join(d).join("report.json")).expect("report")).expect("json")
+    };
+    let (whole, merged) = (read("whole"), read("merged"));
+    assert!(whole["requests"].as_u64().unwrap_or(0) > 30, "{whole}");
+    assert_eq!(whole, merged, "the merged shards report what the whole run reports");
+    // A shard outside 1..=N and a merge of nothing are usage errors.
+    let bad = smconform(&[&common[..], &["--shard", "4/3"]].concat());
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("--shard \"4/3\""), "{}", stderr(&bad));
+    let missing = smconform(&["merge", &dir("nowhere"), "--out", &dir("m2")]);
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
+    let _ = std::fs::remove_dir_all(&base);
+}

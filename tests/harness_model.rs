@@ -71,9 +71,9 @@ impl Target for ForgetsPrevious {
             if let (Request::PutSecretValue(p), Observed::Ok(_)) = (request, &observed) {
                 self.0.with_model(|m| {
                     if let Some(s) = m.secrets.get_mut(&p.secret_id) {
-                        for v in s.versions.values_mut() {
+                        s.versions.for_each_mut(|v| {
                             v.labels.remove(AWSPREVIOUS);
-                        }
+                        });
                     }
                 });
             }
@@ -139,4 +139,77 @@ fn shrinking_is_deterministic_for_a_seed() {
     };
     assert!(!a.found.is_empty());
     assert_eq!(render(&a), render(&b));
+}
+
+/// Runs shard `shard` of the broken target's cases into `out` with its JSON report, as
+/// `smconform run --shard` does.
+fn broken_shard(shard: sm_harness::runner::Shard, out: PathBuf) -> RunReport {
+    use sm_harness::events::TraceFiles;
+    use sm_harness::export::{json_report, RunSummary};
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let report = runtime.block_on(async {
+        let config = RunConfig {
+            cases: 120,
+            steps: 30,
+            seed: 9,
+            jobs: 3,
+            out_dir: out.clone(),
+            max_shrink_iters: 500,
+            already_reproduced: Default::default(),
+        };
+        let target = Arc::new(ForgetsPrevious(ModelTarget::new()));
+        sm_harness::runner::run_shard(
+            target,
+            config,
+            shard,
+            Session::new("smconform-test-"),
+            Arc::new(TraceFiles::default()),
+        )
+        .await
+    });
+    let json = json_report(&RunSummary { report: &report, seed: 9, catalogue: None, classified: None });
+    std::fs::create_dir_all(&out).expect("out");
+    std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&json).expect("json") + "\n").expect("write");
+    report
+}
+
+fn folder(dir: &std::path::Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .expect("folder")
+        .map(|e| {
+            let p = e.expect("entry").path();
+            (p.file_name().unwrap().to_string_lossy().to_string(), std::fs::read_to_string(&p).expect("file"))
+        })
+        .collect()
+}
+
+#[test]
+fn four_shards_merged_are_the_whole_run() {
+    use sm_harness::runner::Shard;
+    let base = out_dir("shards");
+    // The whole run writes into `out`, then moves aside, so the merge can write to the same path
+    // (the report names its reproductions by path).
+    let out = base.join("out");
+    let whole = broken_shard(Shard::WHOLE, out.clone());
+    assert!(whole.found.len() >= 2, "{:?}", whole.found.iter().map(|f| &f.signature).collect::<Vec<_>>());
+    std::fs::rename(&out, base.join("whole")).expect("move aside");
+    let mut dirs = Vec::new();
+    let mut cases = 0;
+    for i in 0..4 {
+        let dir = base.join(format!("shard-{i}"));
+        let shard = Shard::new(i, 4).expect("shard");
+        let report = broken_shard(shard, dir.clone());
+        assert!(report.found.iter().all(|f| shard.contains(f.case)), "a shard shrinks its own cases");
+        cases += report.cases_run;
+        dirs.push(dir);
+    }
+    assert_eq!(cases, 120);
+    let merged = sm_harness::merge::merge_dirs(&dirs, &out).expect("merge");
+    assert_eq!(merged.reproductions.len(), whole.found.len());
+    let (a, b) = (folder(&base.join("whole")), folder(&out));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, text) in &a {
+        assert!(*text == b[name], "{name} differs between the whole run and the merged shards");
+    }
+    let _ = std::fs::remove_dir_all(&base);
 }

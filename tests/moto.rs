@@ -91,3 +91,85 @@ fn a_moto_run_finds_shrunk_replayable_divergences() {
         }
     });
 }
+
+/// The files of an output folder, by name. A fault's reproduction quotes the target's answer,
+/// whose HTTP Date header changes from run to run: its `detail` is left out of the comparison.
+fn outputs(dir: &std::path::Path) -> std::collections::BTreeMap<String, serde_json::Value> {
+    fn scrub(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(o) => {
+                o.remove("detail");
+                o.values_mut().for_each(scrub);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(scrub),
+            _ => {}
+        }
+    }
+    let mut files = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(dir).expect("output folder") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&path).expect("a reproduction");
+        let mut value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        if name.starts_with("fault-") {
+            scrub(&mut value);
+        } else {
+            // Byte for byte: the JSON comparison below is only for a readable failure.
+            value = serde_json::json!({ "text": text });
+        }
+        files.insert(name, value);
+    }
+    files
+}
+
+#[test]
+fn the_same_seed_gives_the_same_reproductions_at_1_and_4_jobs() {
+    use sm_harness::target::emulator::managed::ManagedOptions;
+    use sm_harness::target::emulator::PoolTarget;
+    use sm_harness::target::Target;
+    use std::sync::Arc;
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        // One pool of four motos, one per job; the run at one job uses the first only.
+        let pool = PoolTarget::start(&moto::SPEC, &ManagedOptions::default(), 4).await.expect("moto starts");
+        let ports: std::collections::BTreeSet<u16> = pool.instances().iter().map(|t| t.server().port()).collect();
+        assert_eq!(ports.len(), 4, "each instance on its own port");
+        let pids: Vec<u32> = pool.instances().iter().filter_map(|t| t.server().pid()).collect();
+        let pool = Arc::new(pool);
+        let target: Arc<dyn Target> = pool.clone();
+        assert_eq!(target.capabilities().max_jobs, 4);
+        let base = std::env::temp_dir().join(format!("smconform-moto-jobs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let mut found = Vec::new();
+        for jobs in [1, 4] {
+            let out = base.join(format!("jobs-{jobs}"));
+            let config = RunConfig {
+                cases: 12,
+                steps: 12,
+                seed: 7,
+                jobs,
+                out_dir: out.clone(),
+                max_shrink_iters: 40,
+                already_reproduced: Default::default(),
+            };
+            let report = run(target.clone(), config, Session::new(format!("smconform-test-j{jobs}-"))).await;
+            assert!(report.aborted.is_none(), "{:?}", report.aborted);
+            assert!(report.leaked.is_empty(), "left behind: {:?}", report.leaked);
+            assert_eq!(report.cases_run, 12);
+            let summary: Vec<(String, String, usize, usize)> =
+                report.found.iter().map(|f| (f.signature.to_string(), f.cause.to_string(), f.case, f.hits)).collect();
+            found.push((summary, outputs(&out)));
+        }
+        let (one, four) = (&found[0], &found[1]);
+        assert!(one.0.len() >= 2, "expected moto divergences at this seed, found {:?}", one.0);
+        assert_eq!(one.0, four.0, "the same divergences, from the same cases, as often");
+        assert_eq!(one.1, four.1, "the same reproduction files");
+        drop(target);
+        let pool = Arc::try_unwrap(pool).expect("the runs are over");
+        pool.shutdown().await;
+        for pid in pids {
+            assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "moto {pid} still running");
+        }
+        let _ = std::fs::remove_dir_all(&base);
+    });
+}

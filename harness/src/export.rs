@@ -67,6 +67,7 @@ pub fn json_report(s: &RunSummary) -> Value {
                 "steps": f.trace.steps.len(),
                 "original_steps": f.original_steps,
                 "cases": f.hits,
+                "case": f.case,
                 "reproduction": f.path.display().to_string(),
                 "trace": f.trace.to_json(),
             })
@@ -120,7 +121,7 @@ pub fn json_report(s: &RunSummary) -> Value {
         "divergences": divergences,
         "faults": faults,
         "fault_reproductions": r.fault_reproductions.iter().map(|f| json!({
-            "signature": f.signature, "steps": f.trace.steps.len(), "reproduction": f.path.display().to_string(),
+            "signature": f.signature, "steps": f.trace.steps.len(), "case": f.case, "reproduction": f.path.display().to_string(),
         })).collect::<Vec<_>>(),
         "catalogue_replays": replayed,
         "coverage": {

@@ -6,6 +6,8 @@
 //! - [`run`] generates cases from a seed, runs them (concurrently up to `jobs`), shrinks each new
 //!   divergence with proptest's value tree to a minimal sequence showing the same divergence, and
 //!   hands it, as a trace, to its sink ([`run_with`]; [`run`] writes it into the output folder).
+//!   [`run_shard`] runs one [`Shard`] of a seed's cases; what any of them finds is independent of
+//!   `jobs` and timing (the lowest case showing a divergence is the one shrunk).
 //!   The runner itself never prints or writes a file: what it does is told as [`RunEvent`]s.
 //! - [`replay`] runs a trace, checking each step against the trace's `expect` and the model.
 
@@ -17,6 +19,7 @@ use crate::follow::{Continuation, Diverged, Followed, Follower};
 use crate::generate::{sequence, Op, Resolver};
 use crate::matcher::{check, Mismatch};
 use crate::naming::CaseNames;
+pub use crate::shard::Shard;
 use crate::target::{FaultKind, Observed, Target};
 use crate::trace::{observed_json, Trace, TraceStep};
 use proptest::strategy::{Strategy, ValueTree};
@@ -565,9 +568,15 @@ fn model_for(resolver: &Resolver) -> Model {
 struct Shared {
     report: RunReport,
     claimed: BTreeMap<Finding, usize>,
-    claimed_faults: BTreeSet<String>,
+    /// The cases this run (or shard) runs, in order; `next` indexes it.
+    cases: Vec<usize>,
     next: usize,
     consecutive_faults: usize,
+    /// Per divergence signature, the lowest case showing it and that case's execution: the one
+    /// that is shrunk, whatever order the jobs finished in.
+    divergent: BTreeMap<Finding, (usize, Execution)>,
+    /// The same per kind of fault.
+    faulting: BTreeMap<String, (usize, Execution)>,
 }
 
 /// Runs `config.cases` generated cases against `target`, writing each reproduction into
@@ -584,6 +593,23 @@ pub async fn run_with(
     session: Arc<Session>,
     sink: Arc<dyn Sink>,
 ) -> RunReport {
+    run_shard(target, config, Shard::WHOLE, session, sink).await
+}
+
+/// Runs the cases of `shard` among `config.cases` (see [`Shard`]), telling `sink` what happens.
+///
+/// What a run finds does not depend on `jobs` or on timing: each case is generated from the seed
+/// and its index alone; the cases run first (each job on its own instance where the target is a
+/// pool, [`Target::for_job`]); then each divergence (and kind of fault) is shrunk from the lowest
+/// case that showed it, and the findings are reported in signature order. The shards of a seed
+/// together run exactly the cases of the whole run, so their findings merge into the whole run's.
+pub async fn run_shard(
+    target: Arc<dyn Target>,
+    config: RunConfig,
+    shard: Shard,
+    session: Arc<Session>,
+    sink: Arc<dyn Sink>,
+) -> RunReport {
     let caps = target.capabilities();
     let resolver = Resolver::new(&caps.behaviours);
     if let Err(e) = target.prepare(&resolver.functions).await {
@@ -591,21 +617,60 @@ pub async fn run_with(
         sink.event(&RunEvent::Finished { report: &report });
         return report;
     }
+    let jobs = config.jobs.clamp(1, caps.max_jobs.max(1));
     let shared = Rc::new(RefCell::new(Shared {
         report: RunReport { target: target.name(), ..Default::default() },
         claimed: BTreeMap::new(),
-        claimed_faults: BTreeSet::new(),
+        cases: shard.cases(config.cases).collect(),
         next: 0,
         consecutive_faults: 0,
+        divergent: BTreeMap::new(),
+        faulting: BTreeMap::new(),
     }));
-    let jobs = config.jobs.clamp(1, caps.max_jobs.max(1));
     let omit_token = caps.omit_token;
     let local = tokio::task::LocalSet::new();
-    for _ in 0..jobs {
+    for job in 0..jobs {
         let (target, config, session, shared, resolver, sink) =
             (target.clone(), config.clone(), session.clone(), shared.clone(), resolver.clone(), sink.clone());
         local.spawn_local(async move {
-            worker(target, config, session, shared, resolver, omit_token, &*sink).await;
+            let target: &dyn Target = target.for_job(job).unwrap_or(&*target);
+            worker(target, &config, &session, &shared, &resolver, omit_token, &*sink).await;
+        });
+    }
+    local.await;
+    // Shrinking, in signature order, from the lowest case of each finding.
+    let queue: Vec<Shrinkable> = {
+        let mut s = shared.borrow_mut();
+        let divergent = std::mem::take(&mut s.divergent).into_iter().map(|(sig, (case, exec))| Shrinkable {
+            key: ShrinkKey::Divergence(sig),
+            case,
+            exec,
+        });
+        let faulting = std::mem::take(&mut s.faulting).into_iter().map(|(sig, (case, exec))| Shrinkable {
+            key: ShrinkKey::Fault(sig),
+            case,
+            exec,
+        });
+        divergent.chain(faulting).collect()
+    };
+    let queue = Rc::new(RefCell::new(queue.into_iter()));
+    let local = tokio::task::LocalSet::new();
+    for job in 0..jobs {
+        let (target, config, session, shared, resolver, sink, queue) = (
+            target.clone(),
+            config.clone(),
+            session.clone(),
+            shared.clone(),
+            resolver.clone(),
+            sink.clone(),
+            queue.clone(),
+        );
+        local.spawn_local(async move {
+            let target: &dyn Target = target.for_job(job).unwrap_or(&*target);
+            loop {
+                let Some(item) = queue.borrow_mut().next() else { return };
+                shrink_finding(target, &config, &session, &shared, &resolver, omit_token, &*sink, item).await;
+            }
         });
     }
     local.await;
@@ -613,17 +678,19 @@ pub async fn run_with(
     report.cleanup = sweep(&*target, &session).await;
     report.leaked = report.cleanup.left.clone();
     report.interrupted = session.is_interrupted();
-    report.found.sort_by(|a, b| a.signature.cmp(&b.signature));
+    report.found.sort_by(|a, b| (&a.signature, &a.cause).cmp(&(&b.signature, &b.cause)));
+    report.fault_reproductions.sort_by(|a, b| a.signature.cmp(&b.signature));
+    report.faults.sort_by_key(|f| (f.case, f.step));
     sink.event(&RunEvent::Finished { report: &report });
     report
 }
 
 async fn worker(
-    target: Arc<dyn Target>,
-    config: RunConfig,
-    session: Arc<Session>,
-    shared: Rc<RefCell<Shared>>,
-    resolver: Resolver,
+    target: &dyn Target,
+    config: &RunConfig,
+    session: &Session,
+    shared: &RefCell<Shared>,
+    resolver: &Resolver,
     omit_token: bool,
     sink: &dyn Sink,
 ) {
@@ -634,88 +701,114 @@ async fn worker(
                 s.report.aborted =
                     Some(format!("the target stopped answering: {TARGET_DOWN_AFTER} requests in a row failed"));
             }
-            if s.next >= config.cases || session.is_interrupted() || s.report.aborted.is_some() {
+            if s.next >= s.cases.len() || session.is_interrupted() || s.report.aborted.is_some() {
                 return;
             }
             s.next += 1;
-            s.next - 1
+            s.cases[s.next - 1]
         };
         sink.event(&RunEvent::CaseStarted { case });
         let ops = generate_case(config.seed, case, config.steps, omit_token).current();
-        let exec = execute(&*target, Source::Ops(&ops, resolver.clone()), model_for(&resolver), &session).await;
+        let exec = execute(target, Source::Ops(&ops, resolver.clone()), model_for(resolver), session).await;
         for (i, step) in exec.steps.iter().enumerate() {
             sink.event(&RunEvent::Step { case, step: i + 1, op: step.request.op() });
         }
         session.cases_done.fetch_add(1, Ordering::Relaxed);
         sink.event(&RunEvent::CaseFinished { case });
-        let (new_signatures, new_faults): (Vec<Finding>, Vec<String>) = {
-            let mut s = shared.borrow_mut();
-            s.report.cases_run += 1;
-            s.report.coverage.merge(&exec.coverage);
-            for (step, kind, detail) in &exec.faults {
-                let fault = FaultRecord {
-                    case,
-                    step: step + 1,
-                    op: exec.steps[*step].request.op().to_string(),
-                    input: exec.steps[*step].request.input_json(),
-                    kind: *kind,
-                    detail: detail.clone(),
-                };
-                sink.event(&RunEvent::Fault { fault: &fault });
-                s.report.faults.push(fault);
+        let mut s = shared.borrow_mut();
+        s.report.cases_run += 1;
+        s.report.coverage.merge(&exec.coverage);
+        for (step, kind, detail) in &exec.faults {
+            let fault = FaultRecord {
+                case,
+                step: step + 1,
+                op: exec.steps[*step].request.op().to_string(),
+                input: exec.steps[*step].request.input_json(),
+                kind: *kind,
+                detail: detail.clone(),
+            };
+            sink.event(&RunEvent::Fault { fault: &fault });
+            s.report.faults.push(fault);
+        }
+        if let End::Fault { kind, detail, .. } = &exec.end {
+            s.consecutive_faults += 1;
+            if s.consecutive_faults >= 3 {
+                s.report.aborted = Some(format!("the target keeps failing: {} ({detail})", kind.name()));
             }
-            if let End::Fault { kind, detail, .. } = &exec.end {
-                s.consecutive_faults += 1;
-                if s.consecutive_faults >= 3 {
-                    s.report.aborted = Some(format!("the target keeps failing: {} ({detail})", kind.name()));
-                }
-            } else {
-                s.consecutive_faults = 0;
+        } else {
+            s.consecutive_faults = 0;
+        }
+        let fault_sigs: BTreeSet<String> = exec.fault_signatures().into_iter().map(|(_, sig)| sig).collect();
+        for sig in fault_sigs {
+            if s.faulting.get(&sig).is_none_or(|(c, _)| case < *c) {
+                s.faulting.insert(sig, (case, exec.clone()));
             }
-            let mut fresh_faults = Vec::new();
-            for (_, sig) in exec.fault_signatures() {
-                if s.claimed_faults.insert(sig.clone()) {
-                    fresh_faults.push(sig);
-                }
+        }
+        let sigs: BTreeSet<Finding> = exec.findings().into_iter().collect();
+        for sig in exec.findings() {
+            *s.claimed.entry(sig).or_default() += 1;
+        }
+        for sig in sigs {
+            if s.divergent.get(&sig).is_none_or(|(c, _)| case < *c) {
+                s.divergent.insert(sig, (case, exec.clone()));
             }
-            let mut fresh = Vec::new();
-            for sig in exec.findings() {
-                match s.claimed.get_mut(&sig) {
-                    Some(hits) => *hits += 1,
-                    None => {
-                        s.claimed.insert(sig.clone(), 1);
-                        fresh.push(sig);
-                    }
-                }
-            }
-            (fresh, fresh_faults)
-        };
-        for sig in new_signatures {
+        }
+    }
+}
+
+/// What is waiting to be shrunk: a divergence (its finding) or a kind of fault.
+enum ShrinkKey {
+    Divergence(Finding),
+    Fault(String),
+}
+
+/// A finding waiting to be shrunk, with the lowest case that showed it and that case's
+/// execution.
+struct Shrinkable {
+    key: ShrinkKey,
+    case: usize,
+    exec: Execution,
+}
+
+/// Shrinks one finding and adds its reproduction to the report.
+#[allow(clippy::too_many_arguments)]
+async fn shrink_finding(
+    target: &dyn Target,
+    config: &RunConfig,
+    session: &Session,
+    shared: &RefCell<Shared>,
+    resolver: &Resolver,
+    omit_token: bool,
+    sink: &dyn Sink,
+    item: Shrinkable,
+) {
+    let Shrinkable { key, case, exec } = item;
+    let mut tree = generate_case(config.seed, case, config.steps, omit_token);
+    let ops = tree.current();
+    match key {
+        ShrinkKey::Divergence(sig) => {
             sink.event(&RunEvent::Divergence { case, signature: &sig.0.to_string() });
             // Each divergence is shrunk on its own, from the same generated case.
-            let mut tree = generate_case(config.seed, case, config.steps, omit_token);
-            let first = exec.clone();
             let keeps = |e: &Execution| e.divergence(&sig).is_some();
             let (shrunk_ops, shrunk) = if config.already_reproduced.contains(&sig) {
-                (ops.clone(), first)
+                (ops.clone(), exec)
             } else {
-                shrink(&*target, &mut *tree, &keeps, first, &resolver, &session, config.max_shrink_iters).await
+                shrink(target, &mut *tree, &keeps, exec, resolver, session, config.max_shrink_iters).await
             };
             let found =
-                found_reproduction(&target.name(), &config, case, ops.len(), &sig, shrunk_ops.len(), shrunk, &resolver);
+                found_reproduction(&target.name(), config, case, ops.len(), &sig, shrunk_ops.len(), shrunk, resolver);
             sink.event(&RunEvent::Shrunk { signature: &sig.0.to_string(), trace: &found.trace, path: &found.path });
             let mut s = shared.borrow_mut();
             let hits = s.claimed.get(&sig).copied().unwrap_or(1);
             s.report.found.push(Found { hits, ..found });
         }
-        for sig in new_faults {
+        ShrinkKey::Fault(sig) => {
             // A fault is shrunk like a divergence: to the shortest sequence that still faults the
             // same way (same operation, same kind of fault).
-            let mut tree = generate_case(config.seed, case, config.steps, omit_token);
             let keeps = |e: &Execution| e.fault_signatures().iter().any(|(_, f)| *f == sig);
             let (_, shrunk) =
-                shrink(&*target, &mut *tree, &keeps, exec.clone(), &resolver, &session, config.max_shrink_iters).await;
-            if let Some(repro) = fault_reproduction(&target.name(), &config, case, &sig, shrunk, &resolver) {
+                shrink(target, &mut *tree, &keeps, exec, resolver, session, config.max_shrink_iters).await;
+            if let Some(repro) = fault_reproduction(&target.name(), config, case, &sig, shrunk, resolver) {
                 sink.event(&RunEvent::Shrunk { signature: &sig, trace: &repro.trace, path: &repro.path });
                 shared.borrow_mut().report.fault_reproductions.push(repro);
             }
@@ -730,6 +823,8 @@ pub struct FaultReproduction {
     pub signature: String,
     pub trace: Trace,
     pub path: PathBuf,
+    /// The case it was shrunk from.
+    pub case: usize,
 }
 
 fn fault_reproduction(
@@ -752,7 +847,7 @@ fn fault_reproduction(
     let slug: String =
         sig.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
     let path = config.out_dir.join(format!("{slug}.json"));
-    Some(FaultReproduction { signature: sig.to_string(), trace, path })
+    Some(FaultReproduction { signature: sig.to_string(), trace, path, case })
 }
 
 /// Shrinks a failing case: simplify while the divergence (same signature) persists, complicate
@@ -816,7 +911,48 @@ pub fn execution_trace(title: String, source: String, exec: &Execution, resolver
             if d.allowed.len() > 1 { format!(" ({} outcomes allowed)", d.allowed.len()) } else { String::new() };
         steps[d.step].note = Some(format!("diverges: {}; rules: {rules}{others}", d.mismatch));
     }
+    dates_by_order(&mut steps);
     Trace { title, source, evidence: None, rotation_functions: resolver.functions.clone(), steps }
+}
+
+/// Replaces the dates the target answered (numbers under members named `...Date`) by their order
+/// within the trace, 1 being the earliest (still numbers, so that following the recording on the
+/// model compares their order as before): their values depend on the wall clock (or on how many
+/// requests a shared target served before), the harness compares them only for presence and
+/// order, and a reproduction must be the same file for a seed whatever the timing.
+fn dates_by_order(steps: &mut [TraceStep]) {
+    fn visit(v: &mut serde_json::Value, f: &mut dyn FnMut(&mut serde_json::Value)) {
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, x) in o.iter_mut() {
+                    if k.ends_with("Date") && x.is_number() {
+                        f(x);
+                    } else {
+                        visit(x, f);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| visit(x, f)),
+            _ => {}
+        }
+    }
+    let mut seen: Vec<f64> = Vec::new();
+    for s in steps.iter_mut() {
+        if let Some(o) = s.observed.as_mut() {
+            visit(o, &mut |x| seen.extend(x.as_f64()));
+        }
+    }
+    seen.sort_by(f64::total_cmp);
+    seen.dedup();
+    for s in steps.iter_mut() {
+        if let Some(o) = s.observed.as_mut() {
+            visit(o, &mut |x| {
+                if let Some(rank) = x.as_f64().and_then(|d| seen.iter().position(|y| *y == d)) {
+                    *x = serde_json::Value::from(rank as u64 + 1);
+                }
+            });
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -89,10 +89,17 @@ fn run(model: &Model, req: &Request, choices: &[usize]) -> (Branch, Vec<usize>) 
 /// LastChangedDate: a request that changed the secret it names (other than the dates reads keep)
 /// stamps it with the request's time. An idempotent retry changes nothing, so it stamps nothing.
 fn stamp_change(before: &Model, after: &mut Model, req: &Request) {
-    let name = crate::state::name_of(req.secret_id()).to_string();
+    let name = crate::state::name_of(req.secret_id());
     let now = after.clock;
-    if let Some(s) = after.secrets.get_mut(&name) {
-        if before.secrets.get(&name).is_none_or(|old| !old.same_content(s)) {
+    let Some(s) = after.secrets.get(name) else { return };
+    let changed = match before.secrets.get(name) {
+        // The same node: the request never touched the secret (the state is shared, not copied).
+        Some(old) if std::ptr::eq(old, s) => false,
+        Some(old) => !old.same_content(s),
+        None => true,
+    };
+    if changed {
+        if let Some(s) = after.secrets.get_mut(name) {
             s.last_changed = now;
         }
     }

@@ -15,6 +15,7 @@ pub mod labels;
 pub mod narrative;
 mod ops;
 pub mod outcome;
+pub mod persistent;
 pub mod request;
 pub mod rules;
 pub mod schedule;

@@ -1,9 +1,12 @@
 //! The model's state: secrets by name, each with its versions (value, staging labels, creation
 //! order), rotation configuration, deletion state and description. Everything is ordered
-//! (`BTreeMap`/`BTreeSet`) so that two equal states compare, hash and print the same way every time.
+//! (`BTreeSet` and the persistent [`PMap`]/[`PSet`], which order like `BTreeMap`) so that two equal
+//! states compare, hash and print the same way every time; the persistent collections make a copy
+//! of the state O(1), so the engine's per-request and per-branch copies cost what they change.
 
+use crate::persistent::{PMap, PSet};
 use crate::request::{Blob, RotationRules};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 pub const AWSCURRENT: &str = "AWSCURRENT";
 pub const AWSPREVIOUS: &str = "AWSPREVIOUS";
@@ -64,7 +67,7 @@ pub struct Rotation {
 pub struct Secret {
     pub name: String,
     pub description: Option<String>,
-    pub versions: BTreeMap<String, Version>,
+    pub versions: PMap<String, Version>,
     pub rotation: Rotation,
     /// Scheduled for deletion (DeleteSecret with a recovery window).
     pub deleted: bool,
@@ -85,7 +88,7 @@ impl Secret {
         Secret {
             name: name.to_string(),
             description,
-            versions: BTreeMap::new(),
+            versions: PMap::new(),
             rotation: Rotation::default(),
             deleted: false,
             deletion: None,
@@ -99,10 +102,15 @@ impl Secret {
     /// Whether `self` and `other` hold the same data, ignoring the dates the engine and the reads
     /// maintain (LastChangedDate, LastAccessedDate): what "the request changed the secret" means.
     pub fn same_content(&self, other: &Secret) -> bool {
-        let versions_equal = self.versions.len() == other.versions.len()
-            && self.versions.values().zip(other.versions.values()).all(|(a, b)| {
-                a.id == b.id && a.value == b.value && a.labels == b.labels && a.created == b.created && a.seq == b.seq
-            });
+        let versions_equal = self.versions.ptr_eq(&other.versions)
+            || self.versions.len() == other.versions.len()
+                && self.versions.values().zip(other.versions.values()).all(|(a, b)| {
+                    a.id == b.id
+                        && a.value == b.value
+                        && a.labels == b.labels
+                        && a.created == b.created
+                        && a.seq == b.seq
+                });
         versions_equal
             && self.name == other.name
             && self.description == other.description
@@ -193,10 +201,10 @@ impl FunctionBehaviour {
 /// moved forward to the wall clock ([`Model::observe_time`]) by a caller that serves real time.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Model {
-    pub secrets: BTreeMap<String, Secret>,
-    pub functions: BTreeMap<String, FunctionBehaviour>,
+    pub secrets: PMap<String, Secret>,
+    pub functions: PMap<String, FunctionBehaviour>,
     /// Names force-deleted so recently that AWS may still treat them as scheduled for deletion.
-    pub recently_force_deleted: BTreeSet<String>,
+    pub recently_force_deleted: PSet<String>,
     pub clock: u64,
     /// Refusal rules switched off (ids), for attributing a target's answer to a rule it breaks
     /// (`smconform`'s ablation): a waived check lets the request through as if its condition did

@@ -478,30 +478,10 @@ impl Core {
     }
 }
 
-/// Applies `req` to the one secret it names, moved into a model of its own with the region's
-/// clock and functions, and moved back. The same answer and state as applying it to the whole
-/// model (every operation reads and changes only the secret it names and that name's
-/// recent-force-deletion mark), at the cost of that secret: the model copies the state it is
-/// given once or twice per request.
-fn apply_one(model: &mut Model, name: &str, req: &Request) -> sm_model::Outcome {
-    let mut one = Model { clock: model.clock, functions: std::mem::take(&mut model.functions), ..Model::default() };
-    if let Some(secret) = model.secrets.remove(name) {
-        one.secrets.insert(name.to_string(), secret);
-    }
-    if model.recently_force_deleted.remove(name) {
-        one.recently_force_deleted.insert(name.to_string());
-    }
-    let outcome = apply(&mut one, req);
-    model.clock = one.clock;
-    model.functions = one.functions;
-    // One insert each (BTreeMap::append would rebuild the whole map).
-    for (name, secret) in std::mem::take(&mut one.secrets) {
-        model.secrets.insert(name, secret);
-    }
-    for name in std::mem::take(&mut one.recently_force_deleted) {
-        model.recently_force_deleted.insert(name);
-    }
-    outcome
+/// Applies `req` to the region's model. The model's state is persistent (a copy shares all but
+/// the path to what a request changes), so a request costs what it touches, not the region.
+fn apply_one(model: &mut Model, _name: &str, req: &Request) -> sm_model::Outcome {
+    apply(model, req)
 }
 
 /// What a change to one secret can touch in its region, kept to undo the change when it cannot
@@ -534,8 +514,10 @@ impl Undo {
         state.model.clock = self.clock;
         match self.secret {
             Some(s) => state.model.secrets.insert(name.clone(), s),
-            None => state.model.secrets.remove(&name),
-        };
+            None => {
+                state.model.secrets.remove(&name);
+            }
+        }
         if self.force_deleted {
             state.model.recently_force_deleted.insert(name.clone());
         } else {

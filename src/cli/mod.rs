@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod evidence;
 pub mod exit;
 pub mod matrix;
+pub mod merge;
 pub mod replay;
 pub mod repro;
 pub mod run;

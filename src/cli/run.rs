@@ -3,7 +3,7 @@
 
 use super::bounds;
 use super::exit::{exit_code, usage, usage_msg, Failure, Outcome, EXIT_TARGET};
-use super::target::{build_target, check_target_args, watch_interrupt, TargetArgs};
+use super::target::{build_target_for_jobs, check_target_args, default_jobs, watch_interrupt, TargetArgs};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use sm_harness::baseline::{classify, Classified};
@@ -11,7 +11,7 @@ use sm_harness::catalogue::Catalogue;
 use sm_harness::events::{RunEvent, Sink, Sinks, TraceFiles};
 use sm_harness::export::{self, ReportFormat, RunSummary};
 use sm_harness::report::render_run;
-use sm_harness::runner::{run_with, sweep, RunConfig, RunReport, Session};
+use sm_harness::runner::{run_shard, sweep, RunConfig, RunReport, Session, Shard};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -28,9 +28,15 @@ pub struct RunArgs {
     /// Seed (default: from the clock; printed so the run can be repeated).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Cases run at once (1 to 64; a target may allow fewer).
-    #[arg(long, default_value_t = 4, value_parser = bounds::jobs)]
-    pub jobs: usize,
+    /// Cases run at once (1 to 64; a target may allow fewer); against a managed emulator, one instance per job (default: one job per
+    /// core, as many as memory holds; 4 for an endpoint or AWS).
+    #[arg(long, value_parser = bounds::jobs)]
+    pub jobs: Option<usize>,
+    /// Run only shard I of N (1-based) of the seed's cases, for spreading one run over machines;
+    /// `smconform merge` joins the shards' output folders into the whole run's (a sharded run
+    /// always writes report.json).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
     /// Where minimal reproductions are written.
     #[arg(long, default_value = "smconform-out")]
     pub out: PathBuf,
@@ -61,9 +67,14 @@ pub enum ReportKind {
 
 pub async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
     let prefix = check_target_args(&args.target)?;
-    if args.cases == 0 || args.steps == 0 || args.jobs == 0 {
+    if args.cases == 0 || args.steps == 0 || args.jobs == Some(0) {
         return Err(usage_msg("--cases, --steps and --jobs must be at least 1"));
     }
+    let jobs = args.jobs.unwrap_or_else(|| default_jobs(&args.target));
+    let shard = match &args.shard {
+        Some(text) => text.parse::<Shard>().map_err(|e| usage_msg(format!("--shard {text:?}: {e}")))?,
+        None => Shard::WHOLE,
+    };
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
     });
@@ -75,21 +86,21 @@ pub async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
     tokio::fs::create_dir_all(&args.out)
         .await
         .map_err(|e| usage_msg(format!("--out {}: cannot create the folder: {e}", args.out.display())))?;
-    let target = build_target(&args.target, &prefix).await?;
+    let target = build_target_for_jobs(&args.target, &prefix, jobs).await?;
     let session = Session::new(prefix);
     watch_interrupt(session.clone());
+    let of_shard = if args.shard.is_some() { format!(" (shard {shard})") } else { String::new() };
     eprintln!(
-        "smconform run: target {}, seed {seed}, {} cases of up to {} steps, {} jobs",
+        "smconform run: target {}, seed {seed}, {} cases{of_shard} of up to {} steps, {jobs} jobs",
         target.name(),
         args.cases,
         args.steps,
-        args.jobs
     );
     let config = RunConfig {
         cases: args.cases,
         steps: args.steps,
         seed,
-        jobs: args.jobs,
+        jobs,
         out_dir: args.out.clone(),
         max_shrink_iters: args.max_shrink,
         already_reproduced: baseline.as_ref().map(Catalogue::reproduced).unwrap_or_default(),
@@ -99,7 +110,7 @@ pub async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
     if let Some(progress) = Progress::new(args.cases).filter(|_| !args.quiet) {
         sinks.0.push(Arc::new(progress));
     }
-    let mut report = run_with(target.clone(), config, session.clone(), Arc::new(sinks)).await;
+    let mut report = run_shard(target.clone(), config, shard, session.clone(), Arc::new(sinks)).await;
     for error in traces.errors() {
         eprintln!("warning: {error}");
     }
@@ -117,7 +128,12 @@ pub async fn cmd_run(args: RunArgs) -> Result<u8, Failure> {
         print!("{}", render_baseline(&report, cat, c));
     }
     let summary = RunSummary { report: &report, seed, catalogue: baseline.as_ref(), classified: classified.as_ref() };
-    write_reports(&args.reports, &args.out, &summary).await.map_err(|e| Failure { code: EXIT_TARGET, error: e })?;
+    let mut kinds = args.reports.clone();
+    if args.shard.is_some() && !kinds.contains(&ReportKind::Json) {
+        // `merge` reads the shards' JSON reports.
+        kinds.push(ReportKind::Json);
+    }
+    write_reports(&kinds, &args.out, &summary).await.map_err(|e| Failure { code: EXIT_TARGET, error: e })?;
     let outcome = Outcome {
         interrupted: report.interrupted,
         divergent: match &classified {

@@ -7,6 +7,7 @@ use clap::builder::PossibleValuesParser;
 use clap::Args;
 use sm_harness::runner::Session;
 use sm_harness::target::emulator::managed::{ManagedOptions, ManagedTarget};
+use sm_harness::target::emulator::pool::{fitting_jobs, PoolTarget};
 use sm_harness::target::emulator::EmulatorSpec;
 use sm_harness::target::endpoint::{EndpointConfig, EndpointTarget};
 use sm_harness::target::model::ModelTarget;
@@ -175,13 +176,33 @@ fn check_endpoint_url(url: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Builds (and for a managed emulator, starts) the target the arguments describe; `prefix` is
-/// the run's name prefix (the preflight stays within it).
+/// Builds (and for a managed emulator, starts) the target the arguments describe.
+/// `prefix` is the run's name prefix (the preflight stays within it).
 pub async fn build_target(t: &TargetArgs, prefix: &str) -> Result<Arc<dyn Target>, Failure> {
+    build_target_for_jobs(t, prefix, 1).await
+}
+
+/// The job count a run uses when `--jobs` is not given: for a managed emulator one instance per
+/// core, as many as the memory holds; for the model one job per core; 4 otherwise.
+pub fn default_jobs(t: &TargetArgs) -> usize {
+    match TargetKind::parse(&t.target) {
+        Some(TargetKind::Managed(spec)) => fitting_jobs(spec),
+        Some(TargetKind::Model) => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        _ => 4,
+    }
+}
+
+/// [`build_target`] for a run of `jobs` jobs: a managed emulator becomes a pool of `jobs`
+/// instances, one per job, each on its own loopback port.
+pub async fn build_target_for_jobs(t: &TargetArgs, prefix: &str, jobs: usize) -> Result<Arc<dyn Target>, Failure> {
     let functions = parse_functions(&t.functions)?;
     let timeout = Duration::from_secs(t.timeout);
     Ok(match t.kind()? {
         TargetKind::Model => Arc::new(ModelTarget::new()),
+        TargetKind::Managed(spec) if jobs > 1 => {
+            let options = ManagedOptions { operation_timeout: timeout, ..ManagedOptions::default() };
+            Arc::new(PoolTarget::start(spec, &options, jobs).await.map_err(target_failure)?)
+        }
         TargetKind::Managed(spec) => {
             let options = ManagedOptions { operation_timeout: timeout, ..ManagedOptions::default() };
             Arc::new(ManagedTarget::start(spec, &options).await.map_err(target_failure)?)

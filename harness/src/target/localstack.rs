@@ -75,6 +75,8 @@ pub static SPEC: EmulatorSpec = EmulatorSpec {
     },
     behaviours: &[FunctionBehaviour::FailAt(Step::CreateSecret), FunctionBehaviour::NotInvocable],
     hooks: &LocalStackHooks,
+    // LocalStack with Lambda, IAM and STS loaded: several hundred MiB.
+    instance_memory_mb: 700,
     ..EmulatorSpec::defaults("localstack", LOCALSTACK_VERSION)
 };
 

@@ -119,6 +119,12 @@ pub trait Target: Send + Sync {
     /// Sends one request (secret names already physical).
     fn send<'a>(&'a self, request: &'a Request) -> BoxFuture<'a, Observed>;
 
+    /// The instance job `job` of a run should use, when the target is a pool of instances (one
+    /// emulator per job); `None`: every job shares this target.
+    fn for_job(&self, _job: usize) -> Option<&dyn Target> {
+        None
+    }
+
     /// Force-deletes the named secrets (physical names) without recovery, ignoring ones that do
     /// not exist. Used after every case and on shutdown; returns the names it could not delete.
     /// A delete that faults is retried with back-off ([`CLEANUP_BACKOFF`]); a fault may hide a

@@ -23,6 +23,8 @@ pub static SPEC: EmulatorSpec = EmulatorSpec {
     start: StartSpec { program: "moto_server", args: &["-H", "127.0.0.1", "-p", "{port}"], env: &[] },
     catalogue_run: CatalogueRun { cases: 400, steps: 30, seed: 1 },
     hooks: &MotoHooks,
+    // moto_server holds about 100 MiB once it has served a run.
+    instance_memory_mb: 150,
     ..EmulatorSpec::defaults("moto", MOTO_VERSION)
 };
 

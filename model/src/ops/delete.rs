@@ -34,7 +34,7 @@ pub fn delete_secret(m: &mut Model, i: &DeleteSecret, cx: &mut Ctx) -> Result<Va
     let name = name_of(&i.secret_id).to_string();
     if force {
         cx.cite(&rules::DELETE_FORCE);
-        let existed = m.secrets.remove(&name).is_some();
+        let existed = m.secrets.remove(&name);
         m.recently_force_deleted.insert(name.clone());
         let mut o = base(&name);
         if !existed {

@@ -52,16 +52,16 @@ pub(crate) fn not_found(cx: &mut Ctx) -> ApiError {
 }
 
 /// The secret named by `id`, whether or not it is scheduled for deletion.
-pub(crate) fn existing<'m>(m: &'m mut Model, id: &str, cx: &mut Ctx) -> Result<&'m mut Secret, ApiError> {
-    match m.secrets.get_mut(name_of(id)) {
+pub(crate) fn existing_ref<'m>(m: &'m Model, id: &str, cx: &mut Ctx) -> Result<&'m Secret, ApiError> {
+    match m.secrets.get(name_of(id)) {
         Some(s) => Ok(s),
         None => Err(not_found(cx)),
     }
 }
 
 /// The secret named by `id`, refusing one scheduled for deletion ([`rules::SECRET_DELETED`]).
-pub(crate) fn live<'m>(m: &'m mut Model, id: &str, cx: &mut Ctx) -> Result<&'m mut Secret, ApiError> {
-    let s = existing(m, id, cx)?;
+pub(crate) fn live_ref<'m>(m: &'m Model, id: &str, cx: &mut Ctx) -> Result<&'m Secret, ApiError> {
+    let s = existing_ref(m, id, cx)?;
     if s.deleted && !cx.waives(&rules::SECRET_DELETED) {
         return cx.fail(
             &rules::SECRET_DELETED,
@@ -72,6 +72,18 @@ pub(crate) fn live<'m>(m: &'m mut Model, id: &str, cx: &mut Ctx) -> Result<&'m m
         );
     }
     Ok(s)
+}
+
+/// [`existing_ref`] for changing the secret (which copies it if the state is shared).
+pub(crate) fn existing<'m>(m: &'m mut Model, id: &str, cx: &mut Ctx) -> Result<&'m mut Secret, ApiError> {
+    existing_ref(m, id, cx)?;
+    Ok(m.secrets.get_mut(name_of(id)).expect("looked up above"))
+}
+
+/// [`live_ref`] for changing the secret (which copies it if the state is shared).
+pub(crate) fn live<'m>(m: &'m mut Model, id: &str, cx: &mut Ctx) -> Result<&'m mut Secret, ApiError> {
+    live_ref(m, id, cx)?;
+    Ok(m.secrets.get_mut(name_of(id)).expect("looked up above"))
 }
 
 /// `{ARN, Name}`, the start of most responses.

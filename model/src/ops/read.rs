@@ -1,7 +1,7 @@
 //! GetSecretValue, DescribeSecret and ListSecretVersionIds: the reads (semantics.md §5.6, §5.8,
 //! §5.9). Reads change nothing the model tracks (LastAccessedDate is a date the model ignores).
 
-use super::{base, date, existing, labels_json, live, DAY_MS};
+use super::{base, date, existing_ref, labels_json, live, live_ref, DAY_MS};
 use crate::engine::Ctx;
 use crate::outcome::{ApiError, ANY};
 use crate::request::{GetSecretValue, ListSecretVersionIds, SecretIdOnly};
@@ -38,7 +38,7 @@ pub(crate) fn mark_accessed(secret: &mut Secret, version_id: &str, clock: u64) {
 
 /// GetSecretValue.
 pub fn get_secret_value(m: &mut Model, i: &GetSecretValue, cx: &mut Ctx) -> Result<Value, ApiError> {
-    let secret = live(m, &i.secret_id, cx)?;
+    let secret = live_ref(m, &i.secret_id, cx)?;
     let version = match (i.version_id.as_deref(), i.version_stage.as_deref()) {
         (Some(id), stage) => {
             let Some(v) = secret.versions.get(id) else {
@@ -86,8 +86,14 @@ pub fn get_secret_value(m: &mut Model, i: &GetSecretValue, cx: &mut Ctx) -> Resu
     cx.cite(&rules::GET_DEFAULT_CURRENT);
     let version = version.clone();
     let clock = m.clock;
-    let secret = live(m, &i.secret_id, cx)?;
-    mark_accessed(secret, &version.id, clock);
+    let day = clock - clock % DAY_MS;
+    let secret = if secret.last_accessed == Some(day) && version.last_accessed == Some(day) {
+        secret
+    } else {
+        let secret = live(m, &i.secret_id, cx)?;
+        mark_accessed(secret, &version.id, clock);
+        secret
+    };
     let mut o = base(&secret.name);
     o.insert("VersionId".into(), Value::String(version.id.clone()));
     match version.value.as_ref().expect("versions without a value were refused above") {
@@ -127,7 +133,7 @@ fn rules_shown(r: &crate::request::RotationRules) -> Value {
 
 /// DescribeSecret.
 pub fn describe_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<Value, ApiError> {
-    let secret = existing(m, &i.secret_id, cx)?;
+    let secret = existing_ref(m, &i.secret_id, cx)?;
     cx.cite(&rules::DESCRIBE_DATES);
     cx.cite(&rules::DESCRIBE);
     let mut o = base(&secret.name);
@@ -196,7 +202,7 @@ pub fn describe_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<
 
 /// ListSecretVersionIds (one page).
 pub fn list_secret_version_ids(m: &mut Model, i: &ListSecretVersionIds, cx: &mut Ctx) -> Result<Value, ApiError> {
-    let secret = existing(m, &i.secret_id, cx)?;
+    let secret = existing_ref(m, &i.secret_id, cx)?;
     if secret.deleted {
         cx.cite(&rules::LIST_DELETED);
         if cx.choose(2) == 1 {

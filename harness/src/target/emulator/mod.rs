@@ -14,6 +14,7 @@
 //!   harness itself dies.
 //! - [`ready`]: the readiness probe, an HTTP request the spec describes.
 //! - [`managed`]: an emulator as a [`super::Target`]: the server and an SDK client pointed at it.
+//! - [`pool`]: several instances of one emulator, one per job of a run.
 //! - [`shared`]: one lazily started instance per emulator and process, for test binaries.
 //! - [`moto_tests`]: moto's AWS-verified tests, provisioned the same way, to run against an
 //!   endpoint.
@@ -24,6 +25,7 @@
 pub mod http;
 pub mod managed;
 pub mod moto_tests;
+pub mod pool;
 pub mod process;
 pub mod provision;
 pub mod ready;
@@ -32,6 +34,7 @@ pub mod shared;
 mod lock;
 
 pub use managed::ManagedTarget;
+pub use pool::PoolTarget;
 pub use process::{EmulatorServer, StartOptions};
 pub use provision::{cache_dir, provision, venv_dir};
 
@@ -62,6 +65,9 @@ pub struct EmulatorSpec {
     pub behaviours: &'static [FunctionBehaviour],
     /// Cases that may run against one instance at once.
     pub max_jobs: usize,
+    /// About how much memory one running instance takes (MiB): how many instances the default
+    /// job count starts ([`pool::fitting_jobs`]).
+    pub instance_memory_mb: u64,
     /// The run whose every divergence and fault its catalogue (`fixtures/divergences/<name>/`)
     /// holds: a run of it with the catalogue as baseline finds nothing new and meets every entry.
     pub catalogue_run: CatalogueRun,
@@ -73,7 +79,7 @@ impl EmulatorSpec {
     /// A spec with the common choices, for a file to override what differs (`..defaults(..)`):
     /// installed by `setup` without being asked, the distribution `name` at `version` as the
     /// version check, ready when `POST /` answers within 30 s, only not-invocable rotation
-    /// functions, 4 jobs, a catalogue run of 300 cases of 30 steps with seed 1, no hooks. The
+    /// functions, 4 jobs, 200 MiB an instance, a catalogue run of 300 cases of 30 steps with seed 1, no hooks. The
     /// install and start fields are empty: every emulator sets them.
     pub const fn defaults(name: &'static str, version: &'static str) -> EmulatorSpec {
         EmulatorSpec {
@@ -94,6 +100,7 @@ impl EmulatorSpec {
             },
             behaviours: &[FunctionBehaviour::NotInvocable],
             max_jobs: 4,
+            instance_memory_mb: 200,
             catalogue_run: CatalogueRun { cases: 300, steps: 30, seed: 1 },
             hooks: &NoHooks,
         }
