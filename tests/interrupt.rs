@@ -35,17 +35,30 @@ fn interrupt_once(runtime: &tokio::runtime::Runtime, url: &str, signal: &str, pr
     assert!(child.try_wait().expect("status").is_none(), "the run ended before it was interrupted");
     let sent = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().expect("kill runs");
     assert!(sent.success());
+    // The run's summary can be longer than a pipe holds: read both pipes while waiting.
+    let mut out_pipe = child.stdout.take().expect("stdout");
+    let mut err_pipe = child.stderr.take().expect("stderr");
+    let read_out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut out_pipe, &mut s);
+        s
+    });
+    let read_err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut err_pipe, &mut s);
+        s
+    });
     let started = Instant::now();
-    let output = loop {
-        if child.try_wait().expect("status").is_some() {
-            break child.wait_with_output().expect("output");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("status") {
+            break status;
         }
         assert!(started.elapsed() < Duration::from_secs(60), "the run did not stop after SIG{signal}");
         std::thread::sleep(Duration::from_millis(100));
     };
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(130), "SIG{signal}: {stderr}");
+    let stdout = read_out.join().expect("stdout read");
+    let stderr = read_err.join().expect("stderr read");
+    assert_eq!(status.code(), Some(130), "SIG{signal}: {stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
     assert!(stdout.contains("clean-up: nothing left behind (checked by listing the target)"), "{stdout}");
     let left: Vec<String> = runtime.block_on(async {

@@ -257,28 +257,62 @@ async fn preflight(target: &dyn Target, endpoint: &str, prefix: &str) -> Result<
 /// Waits for Ctrl-C or SIGTERM and raises the session's interrupt flag (the run then stops
 /// between requests and cleans up, as it does for Ctrl-C).
 pub fn watch_interrupt(session: Arc<Session>) {
+    // The handlers are installed now, before anything runs: a signal that arrives before the task
+    // below is first polled is kept for it (and never takes the default action, which would kill
+    // the run without its clean-up).
+    let signals = Signals::install();
     tokio::spawn(async move {
-        let signal = interrupt_signal().await;
+        let signal = signals.next().await;
         eprintln!("\n{signal}: finishing the requests in flight and deleting what the run created…");
         session.interrupt();
     });
 }
 
-/// Resolves when SIGINT (Ctrl-C) or SIGTERM arrives; names it ("interrupted", "terminated").
-async fn interrupt_signal() -> &'static str {
+/// SIGINT (Ctrl-C) and SIGTERM, listened to from the moment they are installed.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            return tokio::select! {
-                _ = tokio::signal::ctrl_c() => "interrupted",
-                _ = term.recv() => "terminated (interrupted)",
-            };
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Signals { interrupt: signal(SignalKind::interrupt()).ok(), terminate: signal(SignalKind::terminate()).ok() }
         }
+        #[cfg(not(unix))]
+        Signals {}
     }
-    match tokio::signal::ctrl_c().await {
-        Ok(()) => "interrupted",
-        // No signal handling on this platform: never resolves.
-        Err(_) => std::future::pending().await,
+
+    /// Resolves when one arrives; names it ("interrupted", "terminated (interrupted)").
+    async fn next(self) -> &'static str {
+        #[cfg(unix)]
+        {
+            let (mut int, mut term) = (self.interrupt, self.terminate);
+            let int = async {
+                match int.as_mut() {
+                    Some(s) => s.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let term = async {
+                match term.as_mut() {
+                    Some(s) => s.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = int => "interrupted",
+                _ = term => "terminated (interrupted)",
+            }
+        }
+        #[cfg(not(unix))]
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => "interrupted",
+            Err(_) => std::future::pending().await,
+        }
     }
 }
