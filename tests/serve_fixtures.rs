@@ -41,6 +41,13 @@ fn serve(functions: &BTreeMap<String, String>) -> (Serve, String) {
 
 /// Evidence traces that fail against serve for a reason other than serve, by file.
 const CANNOT_REPLAY: &[(&str, &str)] = &[
+    // AWS may accept or refuse a new rotation over a leftover AWSPENDING when the secret has no
+    // AWSCURRENT (§13.27); serve answers the canonical branch (accepted), the reproduction expects
+    // the refusal LocalStack words differently.
+    (
+        "divergences/localstack/localstack-words-the-message-of-rotate-stalled-pending-differently.json",
+        "expects the other of two outcomes AWS allows",
+    ),
     // The Rust SDK fills a missing ClientRequestToken (an idempotency token), so the request AWS
     // refused (it came from a client that does not) cannot be sent through it.
     ("evidence/issues/async-aws-1069-create-without-token.json", "the SDK adds the missing token"),
@@ -103,7 +110,18 @@ fn every_fixture_trace_replays_green_against_serve() {
     for path in files {
         let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("readable")).expect("JSON");
         let traces = traces_of(&v);
-        if traces.iter().any(|t| t.get("evidence").and_then(|e| e.get("contradicted_by")).is_some_and(|c| !c.is_null()))
+        // A reproduction found after the run followed a target past an earlier divergence holds,
+        // after that step, the model's expectations given what the target did: not AWS's answers
+        // to the sequence from the start, so AWS (and serve) need not replay it green.
+        let after_a_divergence = |t: &&Value| {
+            let steps = t.get("steps").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            let earlier = &steps[..steps.len().saturating_sub(1)];
+            earlier.iter().any(|s| s.get("note").and_then(Value::as_str).is_some_and(|n| n.starts_with("diverges:")))
+        };
+        if traces.iter().any(after_a_divergence)
+            || traces
+                .iter()
+                .any(|t| t.get("evidence").and_then(|e| e.get("contradicted_by")).is_some_and(|c| !c.is_null()))
         {
             skipped += 1;
             continue;
