@@ -61,6 +61,15 @@ impl FromStr for DivergenceId {
     }
 }
 
+/// A text as a file-name part: ASCII letters and digits in lower case, every other run of
+/// characters one `-` (`CreateSecret kind success [create.exists]` is
+/// `createsecret-kind-success-create-exists`).
+pub fn slug(text: &str) -> String {
+    let s: String =
+        text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
+}
+
 /// How a target deviates from one rule.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Deviation {
@@ -91,10 +100,7 @@ pub struct Cause {
 impl Cause {
     /// A file-name form: `does-not-enforce-input-value-exclusive`.
     pub fn slug(&self) -> String {
-        let text = self.to_string();
-        let s: String =
-            text.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
-        s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
+        slug(&self.to_string())
     }
 
     /// The cause as a sentence about `target`, with the rule's section and confidence.

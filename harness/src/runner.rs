@@ -983,14 +983,7 @@ fn found_reproduction(
         config.seed, config.steps
     );
     let trace = execution_trace(title, source, &exec, resolver);
-    let slug: String = format!("{sig} {}", key.1)
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
-        .collect::<String>()
-        .split('-')
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
+    let slug = crate::finding::slug(&format!("{sig} {}", key.1));
     let path = config.out_dir.join(format!("{slug}.json"));
     Found {
         signature: sig.clone(),

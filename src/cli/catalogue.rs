@@ -11,7 +11,7 @@ use super::target::{build_target, watch_interrupt, TargetArgs};
 use clap::{Args, Subcommand};
 use serde_json::Value;
 use sm_harness::catalogue::{recorded_cause, Catalogue, Entry, Reproduction};
-use sm_harness::finding::{Cause, DivergenceId};
+use sm_harness::finding::{slug, Cause, DivergenceId};
 use sm_harness::runner::{run, Found, RunConfig, Session};
 use sm_harness::target::registry;
 use sm_harness::trace::Trace;
@@ -225,11 +225,7 @@ fn draft_reproduction(target: &str, f: &Found) -> Reproduction {
     let last = f.trace.steps.last();
     let compact = |v: Option<Value>| v.map(|v| v.to_string()).unwrap_or_else(|| "nothing recorded".into());
     Reproduction {
-        id: format!("{target}-{}", f.signature.to_string().chars().map(slug_char).collect::<String>())
-            .split('-')
-            .filter(|p| !p.is_empty())
-            .collect::<Vec<_>>()
-            .join("-"),
+        id: format!("{target}-{}", slug(&f.signature.to_string())),
         divergence: f.signature.clone(),
         explanation: format!(
             "DRAFT: {}: AWS answers {}; {target} answers {}.",
@@ -252,18 +248,6 @@ fn draft_entry(target: &str, version: &str, f: &Found, out: &Path) -> Entry {
         cause: f.cause.clone(),
         upstream: None,
         reproductions: vec![draft_reproduction(target, f)],
-    }
-}
-
-fn slug(text: &str) -> String {
-    text.chars().map(slug_char).collect::<String>().split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
-}
-
-fn slug_char(c: char) -> char {
-    if c.is_ascii_alphanumeric() {
-        c.to_ascii_lowercase()
-    } else {
-        '-'
     }
 }
 
