@@ -4,9 +4,14 @@
 //! The divergent answer is compared with the model made smaller: the refusal rule that decided the
 //! expected error is switched off ([`sm_model::Model::waiving`]) in every state the target could be
 //! in. If that model allows what the target did, the target "does not enforce" the rule (it went
-//! through) or "checks it after" the rule that refused instead (another refusal came first).
-//! Otherwise the difference itself names the cause: another code or message for the rule, or an
-//! effect that differs under the rule that decided a success. The model states the ablated model
+//! through) or "checks it late" (another refusal rule, one AWS checks after it, came first; which
+//! one is a symptom of the same cause).
+//! Otherwise the difference itself names the cause: another code or message for the rule, a
+//! refusal of what the rule allows, or an effect that differs under the rule that decided a
+//! success. Which code, member or earlier check showed it is the symptom ([`DivergenceId`]), so
+//! one cause groups what one behaviour of the target explains.
+//!
+//! [`DivergenceId`]: crate::finding::DivergenceId The model states the ablated model
 //! reached are returned too, so a run can go on from what the target did ([`crate::follow`]).
 
 use crate::finding::{Cause, Deviation};
@@ -50,17 +55,17 @@ pub fn attribute(
         if let Some((outcome, adopted)) = ablate(states, request, observed, rule) {
             let deviation = match outcome.is_ok() {
                 true => Deviation::NotEnforced,
-                false => Deviation::CheckedAfter(deciding_rule(&outcome)),
+                false => Deviation::CheckedLate,
             };
             return Attribution { cause: Cause { rule, deviation }, adoptable: Some(adopted) };
         }
     }
     let deviation = match (mismatch, observed) {
-        (Mismatch::Code { observed, .. }, _) => Deviation::Code(observed.clone()),
+        (Mismatch::Code { .. }, _) => Deviation::OtherCode,
         (Mismatch::Message { .. }, _) => Deviation::Message,
         (Mismatch::Kind { .. }, Observed::Ok(_)) => Deviation::NotEnforced,
-        (Mismatch::Kind { .. }, Observed::Error { code, .. }) => Deviation::Effect(format!("refuses with {code}")),
-        (m, _) => Deviation::Effect(m.aspect_without_ids()),
+        (Mismatch::Kind { .. }, _) => Deviation::Refuses,
+        (Mismatch::Field { .. } | Mismatch::Order { .. }, _) => Deviation::Effect,
     };
     Attribution { cause: Cause { rule, deviation }, adoptable: None }
 }
@@ -68,11 +73,30 @@ pub fn attribute(
 /// How many refusal rules ablation switches off at most, one after another.
 const MAX_WAIVED: usize = 4;
 
-/// The first outcome the model allows for `request` with `rule` switched off that matches
-/// `observed`, and every state such outcomes lead to (with the rules back on). When the request
-/// then fails on another refusal rule that does not match either, that rule is switched off too
-/// (a target that looks the secret up first checks every validation after it), up to
-/// [`MAX_WAIVED`] rules.
+/// How closely an ablated outcome agrees with what the target did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Agreement {
+    /// Everything compared matches.
+    Exact,
+    /// The same kind of answer (success, or an error with the same code), with another message or
+    /// response members: the deviation from the switched-off rule is explained, and what else
+    /// differs is another cause (seen on its own elsewhere: a message, a missing member).
+    Kind,
+}
+
+fn agreement(expected: &sm_model::Expect, observed: &Observed) -> Option<Agreement> {
+    match check(expected, observed) {
+        Ok(()) => Some(Agreement::Exact),
+        Err(Mismatch::Message { .. } | Mismatch::Field { .. } | Mismatch::Order { .. }) => Some(Agreement::Kind),
+        Err(Mismatch::Kind { .. } | Mismatch::Code { .. }) => None,
+    }
+}
+
+/// The first outcome the model allows for `request` with `rule` switched off that agrees with
+/// `observed` (exactly if any does, else in kind and code), and every state such outcomes lead to
+/// (with the rules back on). When the request then fails on another refusal rule that does not
+/// agree either, that rule is switched off too (a target that looks the secret up first checks
+/// every validation after it), up to [`MAX_WAIVED`] rules.
 fn ablate(
     states: &[Model],
     request: &Request,
@@ -81,26 +105,33 @@ fn ablate(
 ) -> Option<(Outcome, Vec<Model>)> {
     let mut waived: Vec<&'static Rule> = vec![rule];
     loop {
-        let mut first: Option<Outcome> = None;
-        let mut kept: Vec<Model> = Vec::new();
+        // The best agreement so far, its first outcome, and the states of outcomes that agree as well.
+        let mut best: Option<(Agreement, Outcome, Vec<Model>)> = None;
         let mut next: Option<&'static Rule> = None;
         for s in states {
             let ablated = waived.iter().fold(s.clone(), |m, r| m.waiving(r));
             for b in branches(&ablated, request) {
-                if check(&b.outcome.expect, observed).is_ok() {
-                    first.get_or_insert(b.outcome);
-                    let mut state = b.state;
-                    state.waived.clear();
-                    if !kept.contains(&state) {
-                        kept.push(state);
+                let Some(a) = agreement(&b.outcome.expect, observed) else {
+                    if !b.outcome.is_ok() && next.is_none() {
+                        next = Some(deciding_rule(&b.outcome)).filter(|r| !waived.contains(r));
                     }
-                } else if !b.outcome.is_ok() && next.is_none() {
-                    next = Some(deciding_rule(&b.outcome)).filter(|r| !waived.contains(r));
+                    continue;
+                };
+                let mut state = b.state;
+                state.waived.clear();
+                match &mut best {
+                    Some((have, _, _)) if a > *have => {}
+                    Some((have, _, kept)) if a == *have => {
+                        if !kept.contains(&state) {
+                            kept.push(state);
+                        }
+                    }
+                    _ => best = Some((a, b.outcome, vec![state])),
                 }
             }
         }
-        if let Some(o) = first {
-            return Some((o, kept));
+        if let Some((_, outcome, kept)) = best {
+            return Some((outcome, kept));
         }
         match next {
             Some(r) if waived.len() < MAX_WAIVED => waived.push(r),
@@ -171,7 +202,7 @@ mod tests {
             &last,
             err("ResourceExistsException", "The operation failed because the secret s0 already exists."),
         );
-        assert_eq!(a.cause.to_string(), "checks input.value-exclusive after create.exists");
+        assert_eq!(a.cause.to_string(), "checks input.value-exclusive late");
     }
 
     #[test]
@@ -191,7 +222,36 @@ mod tests {
             &last,
             err("ResourceNotFoundException", "Secrets Manager can't find the specified secret."),
         );
-        assert_eq!(a.cause.to_string(), "checks input.token-length after secret.not-found");
+        assert_eq!(a.cause.to_string(), "checks input.token-length late");
+    }
+
+    #[test]
+    fn a_late_check_is_one_cause_whichever_check_comes_first() {
+        // A short token on a secret that does not exist (the look-up answers not found) and on a
+        // name that exists (CreateSecret answers exists, in the target's own words): one cause,
+        // two symptoms; the other wording is a cause of its own, not a reason to call this one
+        // another code.
+        let short = "0".repeat(31);
+        let missing = Request::PutSecretValue(PutSecretValue {
+            secret_id: "s0".into(),
+            client_request_token: Some(short.clone()),
+            secret_string: Some("v0".into()),
+            ..Default::default()
+        });
+        let a = attribute_after(
+            &[],
+            &missing,
+            err("ResourceNotFoundException", "Secrets Manager can't find the specified secret."),
+        );
+        let exists = create("s0", &short, Some("v1"), None);
+        let b = attribute_after(
+            &[create("s0", T1, None, None)],
+            &exists,
+            err("ResourceExistsException", "A secret named s0 exists."),
+        );
+        assert_eq!(a.cause, b.cause);
+        assert_eq!(a.cause.to_string(), "checks input.token-length late");
+        assert!(a.adoptable.is_some() && b.adoptable.is_some(), "a refusal changes nothing: the state is adoptable");
     }
 
     #[test]
@@ -205,7 +265,7 @@ mod tests {
         // No value at all: AWS refuses with one of two codes; a third code is another answer.
         let a = attribute_after(&[first], &last, err("ValidationException", "no value"));
         // (switching input.value-required off lets the put through, which is not what happened)
-        assert_eq!(a.cause.to_string(), "answers ValidationException for input.value-required");
+        assert_eq!(a.cause.to_string(), "answers another error code for input.value-required");
         assert!(a.adoptable.is_none());
     }
 
@@ -213,6 +273,6 @@ mod tests {
     fn refusing_a_success_is_an_effect() {
         let last = create("s0", T1, Some("v0"), None);
         let a = attribute_after(&[], &last, err("InternalFailure", "no"));
-        assert_eq!(a.cause.to_string(), "differs in effect under label.first-current: refuses with InternalFailure");
+        assert_eq!(a.cause.to_string(), "refuses what label.first-current allows");
     }
 }

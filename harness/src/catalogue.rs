@@ -145,7 +145,8 @@ fn text(o: &Map<String, Value>, k: &str, path: &Path) -> Result<String, TraceErr
     }
 }
 
-fn reproduction(v: &Value, path: &Path) -> Result<Reproduction, TraceError> {
+/// Parses one reproduction of an entry.
+pub fn reproduction(v: &Value, path: &Path) -> Result<Reproduction, TraceError> {
     let err = |step: Option<usize>, what: String| TraceError { file: path.to_path_buf(), step, what };
     let Value::Object(o) = v else { return Err(err(None, "a reproduction must be a JSON object".into())) };
     if let Some(k) = o.keys().find(|k| !["id", "divergence", "explanation", "trace"].contains(&k.as_str())) {

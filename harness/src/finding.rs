@@ -75,16 +75,22 @@ pub fn slug(text: &str) -> String {
 pub enum Deviation {
     /// The target lets through what the rule refuses.
     NotEnforced,
-    /// The target checks the rule only after another refusal rule (it answers that rule's error
-    /// where AWS answers this one's).
-    CheckedAfter(&'static Rule),
-    /// The target refuses as the rule does, with another error code.
-    Code(String),
+    /// The target checks the rule late: after a refusal rule AWS checks after it (it answers that
+    /// rule's error where AWS answers this one's). Which rule came first is a symptom, seen in each
+    /// reproduction: a target that looks the secret up before validating the input checks each
+    /// validation rule late, whether the look-up finds the secret missing, deleted or existing.
+    CheckedLate,
+    /// The target refuses where the rule does, with another error code (which one is a symptom:
+    /// a target may answer a rule with different codes on different operations or states).
+    OtherCode,
     /// The target refuses as the rule does, with the same code and another message.
     Message,
-    /// What the target does under the rule differs otherwise (`field VersionId differs`,
-    /// `refuses with InvalidRequestException`, ...).
-    Effect(String),
+    /// The target refuses what the rule allows (which error it answers is a symptom).
+    Refuses,
+    /// The target's answer under the rule differs otherwise: a response member is missing,
+    /// unexpected or has another value (which member, and how, is a symptom: a read usually shows
+    /// an earlier write's different effect in several members).
+    Effect,
     /// The target fails (a fault of this kind) where the rule decides the answer.
     Fault(String),
 }
@@ -114,10 +120,11 @@ impl fmt::Display for Cause {
         let r = self.rule.id;
         match &self.deviation {
             Deviation::NotEnforced => write!(f, "does not enforce {r}"),
-            Deviation::CheckedAfter(other) => write!(f, "checks {r} after {}", other.id),
-            Deviation::Code(code) => write!(f, "answers {code} for {r}"),
+            Deviation::CheckedLate => write!(f, "checks {r} late"),
+            Deviation::OtherCode => write!(f, "answers another error code for {r}"),
             Deviation::Message => write!(f, "words the message of {r} differently"),
-            Deviation::Effect(what) => write!(f, "differs in effect under {r}: {what}"),
+            Deviation::Refuses => write!(f, "refuses what {r} allows"),
+            Deviation::Effect => write!(f, "differs in effect under {r}"),
             Deviation::Fault(kind) => write!(f, "fails ({kind}) under {r}"),
         }
     }
@@ -131,20 +138,22 @@ impl FromStr for Cause {
             return Ok(Cause { rule: rule(r, s)?, deviation: Deviation::NotEnforced });
         }
         if let Some(rest) = s.strip_prefix("checks ") {
-            let (r, other) = rest.split_once(" after ").ok_or_else(bad)?;
-            return Ok(Cause { rule: rule(r, s)?, deviation: Deviation::CheckedAfter(rule(other, s)?) });
+            let r = rest.strip_suffix(" late").ok_or_else(bad)?;
+            return Ok(Cause { rule: rule(r, s)?, deviation: Deviation::CheckedLate });
         }
-        if let Some(rest) = s.strip_prefix("answers ") {
-            let (code, r) = rest.split_once(" for ").ok_or_else(bad)?;
-            return Ok(Cause { rule: rule(r, s)?, deviation: Deviation::Code(code.to_string()) });
+        if let Some(rest) = s.strip_prefix("answers another error code for ") {
+            return Ok(Cause { rule: rule(rest, s)?, deviation: Deviation::OtherCode });
         }
         if let Some(rest) = s.strip_prefix("words the message of ") {
             let r = rest.strip_suffix(" differently").ok_or_else(bad)?;
             return Ok(Cause { rule: rule(r, s)?, deviation: Deviation::Message });
         }
-        if let Some(rest) = s.strip_prefix("differs in effect under ") {
-            let (r, what) = rest.split_once(": ").ok_or_else(bad)?;
-            return Ok(Cause { rule: rule(r, s)?, deviation: Deviation::Effect(what.to_string()) });
+        if let Some(rest) = s.strip_prefix("refuses what ") {
+            let r = rest.strip_suffix(" allows").ok_or_else(bad)?;
+            return Ok(Cause { rule: rule(r, s)?, deviation: Deviation::Refuses });
+        }
+        if let Some(r) = s.strip_prefix("differs in effect under ") {
+            return Ok(Cause { rule: rule(r, s)?, deviation: Deviation::Effect });
         }
         if let Some(rest) = s.strip_prefix("fails (") {
             let (kind, r) = rest.split_once(") under ").ok_or_else(bad)?;
@@ -161,10 +170,11 @@ mod tests {
 
     #[rstest]
     #[case("does not enforce input.value-exclusive")]
-    #[case("checks input.value-exclusive after create.exists")]
-    #[case("answers ResourceExistsException for create.deleted-name")]
+    #[case("checks input.value-exclusive late")]
+    #[case("answers another error code for create.deleted-name")]
     #[case("words the message of create.exists differently")]
-    #[case("differs in effect under list.versions: field ARN differs")]
+    #[case("refuses what label.first-current allows")]
+    #[case("differs in effect under list.versions")]
     #[case("fails (server error) under secret.not-found")]
     fn causes_round_trip(#[case] text: &str) {
         let cause: Cause = text.parse().expect("parses");
@@ -173,8 +183,11 @@ mod tests {
 
     #[rstest]
     #[case("does not enforce no.such-rule")]
-    #[case("checks input.value-exclusive before create.exists")]
+    #[case("checks input.value-exclusive after create.exists")]
+    #[case("checks input.value-exclusive early")]
     #[case("answers for create.exists")]
+    #[case("answers ResourceExistsException for create.deleted-name")]
+    #[case("differs in effect under list.versions: field ARN differs")]
     #[case("")]
     fn bad_causes_are_refused(#[case] text: &str) {
         assert!(text.parse::<Cause>().is_err(), "{text:?} must not parse");
@@ -199,7 +212,7 @@ mod tests {
 
     #[test]
     fn slugs_are_file_names() {
-        let cause: Cause = "checks input.value-exclusive after create.exists".parse().unwrap();
-        assert_eq!(cause.slug(), "checks-input-value-exclusive-after-create-exists");
+        let cause: Cause = "answers another error code for create.deleted-name".parse().unwrap();
+        assert_eq!(cause.slug(), "answers-another-error-code-for-create-deleted-name");
     }
 }

@@ -122,7 +122,7 @@ impl Follower {
 /// refuses, so the state holds what an allowed request would have stored.
 fn reachable_on_aws(cause: &Cause) -> bool {
     match cause.deviation {
-        Deviation::CheckedAfter(_) => true,
+        Deviation::CheckedLate => true,
         Deviation::NotEnforced => cause.rule.id.starts_with("input."),
         _ => false,
     }

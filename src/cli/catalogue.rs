@@ -2,19 +2,19 @@
 //!
 //! - `grow --target T --seeds A..B`: runs seed after seed against a managed emulator until `K`
 //!   consecutive seeds bring no cause the catalogue (or an earlier seed) does not hold, writes a
-//!   draft entry per new cause for review, and reports whether the catalogue saturated.
-//! - `regroup DIR` (hidden): turns a folder of per-symptom entries (`smconform-divergence/1`) into
-//!   per-cause entries (`/2`), attributing each reproduction from its recorded observations.
+//!   draft entry per new cause (and a draft of a known entry with each new symptom's reproduction
+//!   added) for review, and reports whether the catalogue saturated.
+//! - `regroup DIR` (hidden): re-derives the cause of every reproduction in a catalogue from its
+//!   recorded observations and writes one entry per cause (after attribution changed).
 
 use super::exit::{usage, usage_msg, Failure, EXIT_OK, EXIT_TARGET};
 use super::target::{build_target, watch_interrupt, TargetArgs};
 use clap::{Args, Subcommand};
 use serde_json::Value;
-use sm_harness::catalogue::{recorded_cause, Catalogue, Entry, Reproduction};
-use sm_harness::finding::{slug, Cause, DivergenceId};
+use sm_harness::catalogue::{recorded_cause, reproduction, Catalogue, Entry, Reproduction};
+use sm_harness::finding::{slug, Cause};
 use sm_harness::runner::{run, Found, RunConfig, Session};
 use sm_harness::target::registry;
-use sm_harness::trace::Trace;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -28,7 +28,7 @@ pub struct CatalogueArgs {
 pub enum CatalogueCommand {
     /// Run seeds until K consecutive ones bring no new cause; draft an entry per new cause.
     Grow(GrowArgs),
-    /// Regroup per-symptom entries (format /1) into per-cause entries (format /2), in place.
+    /// Re-derive every reproduction's cause from its recording and write one entry per cause, in place.
     #[command(hide = true)]
     Regroup(RegroupArgs),
 }
@@ -114,9 +114,20 @@ async fn grow(args: GrowArgs) -> Result<u8, Failure> {
             sm_harness::runner::sweep(&*target, &session).await;
             return Err(Failure { code: EXIT_TARGET, error: anyhow::anyhow!("seed {seed}: {why}") });
         }
-        let mut fresh = Vec::new();
+        let (mut fresh, mut symptoms) = (Vec::new(), 0);
         for f in &report.found {
-            if catalogue.entry_of(&f.cause).is_some() {
+            if let Some(known) = catalogue.entry_of(&f.cause) {
+                // A new symptom of a known cause: the entry, drafted again with its reproduction added.
+                if known.reproductions.iter().any(|r| r.divergence == f.signature) {
+                    continue;
+                }
+                let draft = drafts
+                    .entry(f.cause.clone())
+                    .or_insert_with(|| Entry { path: args.out.join(format!("{}.json", known.id)), ..known.clone() });
+                if !draft.reproductions.iter().any(|r| r.divergence == f.signature) {
+                    draft.reproductions.push(draft_reproduction(spec.name, f));
+                    symptoms += 1;
+                }
                 continue;
             }
             match drafts.get_mut(&f.cause) {
@@ -166,9 +177,10 @@ async fn grow(args: GrowArgs) -> Result<u8, Failure> {
             }
         }
         println!(
-            "seed {seed}: {} cases, {} causes seen, {} new: {}",
+            "seed {seed}: {} cases, {} causes seen, {} new symptom(s) of known causes, {} new cause(s): {}",
             report.cases_run,
             causes(&report.found),
+            symptoms,
             fresh.len(),
             fresh.join("; ")
         );
@@ -251,42 +263,44 @@ fn draft_entry(target: &str, version: &str, f: &Found, out: &Path) -> Entry {
     }
 }
 
-/// A per-symptom entry of format `smconform-divergence/1`.
-struct Legacy {
-    id: String,
+/// One reproduction read back from an entry file, with what that entry said around it.
+struct Member {
+    path: PathBuf,
     target: String,
     target_version: String,
-    divergence: DivergenceId,
     explanation: String,
     upstream: Option<String>,
-    trace: Trace,
+    reproduction: Reproduction,
 }
 
-fn legacy(path: &Path) -> Result<Option<Legacy>, String> {
+/// Reads an entry file as JSON without parsing its cause (the cause may be in a form this version
+/// no longer writes: that is what regrouping mends).
+fn members(path: &Path) -> Result<Vec<Member>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let v: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    if v.get("format").and_then(Value::as_str) != Some("smconform-divergence/1") {
-        return Ok(None);
+    if v.get("format").and_then(Value::as_str) != Some(sm_harness::catalogue::FORMAT) {
+        return Err(format!("{}: not a catalogue entry", path.display()));
     }
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     let need = |k: &str| s(k).ok_or_else(|| format!("{}: no `{k}`", path.display()));
-    let decided = s("decided_by").map_or_else(|| need("rule"), Ok)?;
-    let divergence = format!("{} {} [{decided}]", need("operation")?, need("difference")?)
-        .parse::<DivergenceId>()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let trace = Trace::from_json(v.get("trace").unwrap_or(&Value::Null))
-        .map_err(|(_, w)| format!("{}: trace: {w}", path.display()))?;
-    Ok(Some(Legacy {
-        id: need("id")?,
-        target: need("target")?,
-        target_version: need("target_version")?,
-        divergence,
-        explanation: need("explanation")?,
-        upstream: s("upstream"),
-        trace,
-    }))
+    let list = v.get("reproductions").and_then(Value::as_array).cloned().unwrap_or_default();
+    list.iter()
+        .map(|r| {
+            Ok(Member {
+                path: path.to_path_buf(),
+                target: need("target")?,
+                target_version: need("target_version")?,
+                explanation: need("explanation")?,
+                upstream: s("upstream"),
+                reproduction: reproduction(r, path).map_err(|e| e.to_string())?,
+            })
+        })
+        .collect()
 }
 
+/// Re-derives the cause of every reproduction in `dir` from its recorded observations and writes
+/// one entry per cause (merging entries whose causes became one, splitting any that became two).
+/// Reviewed drafts of `catalogue grow` are merged by copying them into `dir` and regrouping.
 fn regroup(dir: &Path) -> Result<u8, Failure> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| usage_msg(format!("{}: {e}", dir.display())))?
@@ -294,52 +308,73 @@ fn regroup(dir: &Path) -> Result<u8, Failure> {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     paths.sort();
-    let mut groups: BTreeMap<Cause, Vec<(PathBuf, Legacy)>> = BTreeMap::new();
-    for p in paths {
-        let Some(l) = legacy(&p).map_err(usage_msg)? else { continue };
-        let (divergence, cause) = recorded_cause(&l.trace)
-            .map_err(|e| usage_msg(format!("{}: {e}", p.display())))?
-            .ok_or_else(|| usage_msg(format!("{}: the recording does not diverge at its last step", p.display())))?;
-        if divergence != l.divergence {
-            eprintln!("{}: recorded as {}, now {divergence}", p.display(), l.divergence);
+    let mut groups: BTreeMap<Cause, Vec<Member>> = BTreeMap::new();
+    for p in &paths {
+        for m in members(p).map_err(usage_msg)? {
+            let (divergence, cause) = recorded_cause(&m.reproduction.trace)
+                .map_err(|e| usage_msg(format!("{}: {e}", p.display())))?
+                .ok_or_else(|| usage_msg(format!("{}: a recording does not diverge at its last step", p.display())))?;
+            if divergence != m.reproduction.divergence {
+                eprintln!("{}: recorded as {}, now {divergence}", p.display(), m.reproduction.divergence);
+            }
+            let reproduction = Reproduction { divergence, ..m.reproduction };
+            groups.entry(cause).or_default().push(Member { reproduction, ..m });
         }
-        groups.entry(cause).or_default().push((p, Legacy { divergence, ..l }));
     }
+    let mut written = Vec::new();
+    let mut ids = std::collections::BTreeSet::new();
     for (cause, members) in &groups {
-        let first = &members[0].1;
-        let explanation = match members.as_slice() {
-            [(_, only)] => only.explanation.clone(),
+        let first = &members[0];
+        let mut sources: Vec<&Path> = members.iter().map(|m| m.path.as_path()).collect();
+        sources.dedup();
+        let explanation = match sources.as_slice() {
+            [_] => first.explanation.trim_start_matches("DRAFT: ").to_string(),
             _ => format!(
-                "{}. Seen on {} operations or answers: see each reproduction.",
+                "{}. Seen as {} symptom(s) on {} operation(s): see each reproduction.",
                 cause.sentence(&first.target),
-                members.len()
+                members.len(),
+                members
+                    .iter()
+                    .map(|m| m.reproduction.divergence.operation)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len()
             ),
         };
+        let mut reproductions: Vec<Reproduction> = Vec::new();
+        for m in members {
+            if !reproductions.iter().any(|r| r.divergence == m.reproduction.divergence) {
+                let mut r = m.reproduction.clone();
+                r.explanation = r.explanation.trim_start_matches("DRAFT: ").to_string();
+                // Reproduction ids stay unique across the catalogue (one symptom may have been
+                // recorded under two causes' files before).
+                let base = r.id.clone();
+                for n in 2.. {
+                    if !ids.contains(&r.id) {
+                        break;
+                    }
+                    r.id = format!("{base}-{n}");
+                }
+                ids.insert(r.id.clone());
+                reproductions.push(r);
+            }
+        }
+        let id = format!("{}-{}", first.target, cause.slug());
         let entry = Entry {
-            id: format!("{}-{}", first.target, cause.slug()),
+            path: dir.join(format!("{id}.json")),
+            id,
             target: first.target.clone(),
             target_version: first.target_version.clone(),
             cause: cause.clone(),
             explanation,
-            upstream: members.iter().find_map(|(_, l)| l.upstream.clone()),
-            reproductions: members
-                .iter()
-                .map(|(_, l)| Reproduction {
-                    id: l.id.clone(),
-                    divergence: l.divergence.clone(),
-                    explanation: l.explanation.clone(),
-                    trace: l.trace.clone(),
-                })
-                .collect(),
-            path: dir.join(format!("{}-{}.json", first.target, cause.slug())),
+            upstream: members.iter().find_map(|m| m.upstream.clone()),
+            reproductions,
         };
         entry.save(&entry.path).map_err(|e| usage_msg(format!("{}: {e}", entry.path.display())))?;
-        for (p, _) in members {
-            if *p != entry.path {
-                std::fs::remove_file(p).map_err(|e| usage_msg(format!("{}: {e}", p.display())))?;
-            }
-        }
-        println!("{} ({} reproduction(s))", entry.path.display(), members.len());
+        println!("{} ({} reproduction(s))", entry.path.display(), entry.reproductions.len());
+        written.push(entry.path);
+    }
+    for p in paths.iter().filter(|p| !written.contains(p)) {
+        std::fs::remove_file(p).map_err(|e| usage_msg(format!("{}: {e}", p.display())))?;
     }
     Ok(EXIT_OK)
 }

@@ -171,8 +171,22 @@ fn render_baseline(report: &RunReport, cat: &Catalogue, c: &Classified) -> Strin
         c.unknown().len()
     );
     for id in known {
-        let shown: Vec<String> =
-            c.known.iter().filter(|(_, e)| e == id).map(|(i, _)| report.found[*i].signature.to_string()).collect();
+        let entry = cat.entries.iter().find(|e| e.id == **id);
+        // A symptom the entry holds no reproduction of is a new symptom of a known cause: listed,
+        // not failed on (`catalogue grow` adds its reproduction).
+        let recorded = |f: &sm_harness::runner::Found| {
+            entry.is_none_or(|e| e.reproductions.iter().any(|r| r.divergence == f.signature))
+        };
+        let shown: Vec<String> = c
+            .known
+            .iter()
+            .filter(|(_, e)| e == id)
+            .map(|(i, _)| &report.found[*i])
+            .map(|f| match recorded(f) {
+                true => f.signature.to_string(),
+                false => format!("{} (new symptom)", f.signature),
+            })
+            .collect();
         let _ = writeln!(out, "  known   {id}: {}", shown.join("; "));
     }
     for id in fault_entries {
