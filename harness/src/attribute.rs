@@ -78,22 +78,26 @@ const MAX_WAIVED: usize = 4;
 enum Agreement {
     /// Everything compared matches.
     Exact,
-    /// The same kind of answer (success, or an error with the same code), with another message or
-    /// response members: the deviation from the switched-off rule is explained, and what else
-    /// differs is another cause (seen on its own elsewhere: a message, a missing member).
+    /// The same kind of answer (a success, or an error with the same code and a text the model
+    /// does not know), with other response members: the deviation from the switched-off rule is
+    /// explained, and what else differs is another cause (seen on its own elsewhere).
     Kind,
 }
 
+/// An error whose exact text AWS is known to use and the target does not is another check's
+/// answer (the target's own check, in its own words), not the ablated rule's: only an error whose
+/// text the model does not know agrees by its code alone.
 fn agreement(expected: &sm_model::Expect, observed: &Observed) -> Option<Agreement> {
     match check(expected, observed) {
         Ok(()) => Some(Agreement::Exact),
-        Err(Mismatch::Message { .. } | Mismatch::Field { .. } | Mismatch::Order { .. }) => Some(Agreement::Kind),
+        Err(Mismatch::Field { .. } | Mismatch::Order { .. }) => Some(Agreement::Kind),
+        Err(Mismatch::Message { .. }) => None,
         Err(Mismatch::Kind { .. } | Mismatch::Code { .. }) => None,
     }
 }
 
 /// The first outcome the model allows for `request` with `rule` switched off that agrees with
-/// `observed` (exactly if any does, else in kind and code), and every state such outcomes lead to
+/// `observed` (exactly if any does, else in kind: [`Agreement::Kind`]), and every state such outcomes lead to
 /// (with the rules back on). When the request then fails on another refusal rule that does not
 /// agree either, that rule is switched off too (a target that looks the secret up first checks
 /// every validation after it), up to [`MAX_WAIVED`] rules.
@@ -194,6 +198,20 @@ mod tests {
     }
 
     #[test]
+    fn a_success_with_other_members_still_adopts_what_was_let_through() {
+        // The target lets both values through and leaves VersionId out of its answer: it does not
+        // enforce exclusivity (the missing member is a cause of its own, seen on a plain create).
+        let last = create("s0", T1, Some("v0"), Some(b"\x00\x01"));
+        let a = attribute_after(
+            &[],
+            &last,
+            ok(serde_json::json!({"ARN": sm_model::state::logical_arn("s0"), "Name": "s0"})),
+        );
+        assert_eq!(a.cause.to_string(), "does not enforce input.value-exclusive");
+        assert!(a.adoptable.is_some(), "the secret the target created is followed");
+    }
+
+    #[test]
     fn looking_the_secret_up_first_is_checking_validation_late() {
         let first = create("s0", T1, None, None);
         let last = create("s0", T2, Some("v0"), Some(b"\x00\x01"));
@@ -228,9 +246,7 @@ mod tests {
     #[test]
     fn a_late_check_is_one_cause_whichever_check_comes_first() {
         // A short token on a secret that does not exist (the look-up answers not found) and on a
-        // name that exists (CreateSecret answers exists, in the target's own words): one cause,
-        // two symptoms; the other wording is a cause of its own, not a reason to call this one
-        // another code.
+        // name that exists (CreateSecret answers exists): one cause, two symptoms.
         let short = "0".repeat(31);
         let missing = Request::PutSecretValue(PutSecretValue {
             secret_id: "s0".into(),
@@ -247,7 +263,7 @@ mod tests {
         let b = attribute_after(
             &[create("s0", T1, None, None)],
             &exists,
-            err("ResourceExistsException", "A secret named s0 exists."),
+            err("ResourceExistsException", "The operation failed because the secret s0 already exists."),
         );
         assert_eq!(a.cause, b.cause);
         assert_eq!(a.cause.to_string(), "checks input.token-length late");

@@ -311,9 +311,20 @@ fn regroup(dir: &Path) -> Result<u8, Failure> {
     let mut groups: BTreeMap<Cause, Vec<Member>> = BTreeMap::new();
     for p in &paths {
         for m in members(p).map_err(usage_msg)? {
-            let (divergence, cause) = recorded_cause(&m.reproduction.trace)
-                .map_err(|e| usage_msg(format!("{}: {e}", p.display())))?
-                .ok_or_else(|| usage_msg(format!("{}: a recording does not diverge at its last step", p.display())))?;
+            // A recording whose last step no longer diverges (following the target past an
+            // earlier step now reaches the state it showed) reproduces nothing: it is dropped, and
+            // said so.
+            let Some((divergence, cause)) =
+                recorded_cause(&m.reproduction.trace).map_err(|e| usage_msg(format!("{}: {e}", p.display())))?
+            else {
+                eprintln!(
+                    "{}: dropped {} ({}): its last step no longer diverges",
+                    p.display(),
+                    m.reproduction.id,
+                    m.reproduction.divergence
+                );
+                continue;
+            };
             if divergence != m.reproduction.divergence {
                 eprintln!("{}: recorded as {}, now {divergence}", p.display(), m.reproduction.divergence);
             }
