@@ -73,12 +73,12 @@ pub struct Session {
     /// Clean-up deletes that failed at the end of an execution (shrinking and replays included),
     /// left registered for the final sweep.
     failed_deletes: AtomicU64,
-    /// Requests in a row, across the run, that the target failed rather than answered.
+    /// Requests in a row, across the run, that the target did not answer (see [`Session::note_answer`]).
     faults_in_a_row: AtomicU64,
 }
 
-/// After this many requests in a row (across the run) that fault, the target is taken to be
-/// down: executions and shrinking stop, and the run is aborted.
+/// After this many requests in a row (across the run) that the target does not answer, it is
+/// taken to be down: executions and shrinking stop, and the run is aborted.
 pub const TARGET_DOWN_AFTER: u64 = 8;
 
 /// After this many faulted requests in a row within one execution, the execution stops.
@@ -123,9 +123,16 @@ impl Session {
         self.faults_in_a_row.load(Ordering::Relaxed) >= TARGET_DOWN_AFTER
     }
 
-    /// Notes whether the target answered a request or failed it.
-    fn note_answer(&self, faulted: bool) {
-        if faulted {
+    /// Notes whether the target answered a request or failed to answer it. An HTTP 5xx or a
+    /// malformed body is an answer (a fault, but the target is up: moto answers some requests
+    /// with HTTP 500 every time, and shrinking such a fault repeats it on purpose); a broken
+    /// connection, a time-out or throttling is not.
+    fn note_answer(&self, observed: &Observed) {
+        let unanswered = matches!(
+            observed,
+            Observed::Fault { kind: FaultKind::Connection | FaultKind::Timeout | FaultKind::Throttled, .. }
+        );
+        if unanswered {
             self.faults_in_a_row.fetch_add(1, Ordering::Relaxed);
         } else {
             self.faults_in_a_row.store(0, Ordering::Relaxed);
@@ -372,7 +379,7 @@ pub async fn execute(target: &dyn Target, source: Source<'_>, model: Model, sess
             None => requests[i].clone(),
         };
         let observed = send_logical(target, &names, &request, &mut created, session).await;
-        session.note_answer(matches!(observed, Observed::Fault { .. }));
+        session.note_answer(&observed);
         match follower.step(&request, &observed) {
             Followed::Matched(outcome) => {
                 coverage.record(&request, Some(&outcome), follower.states());
@@ -1055,7 +1062,7 @@ pub async fn replay(target: &dyn Target, trace: &Trace, session: &Session) -> Re
             break;
         }
         let observed = send_logical(target, &names, &step.request, &mut created, session).await;
-        session.note_answer(matches!(observed, Observed::Fault { .. }));
+        session.note_answer(&observed);
         if let Observed::Fault { kind, detail } = &observed {
             session.note_unknown_outcome(*kind);
             report.fault = Some((i + 1, *kind, detail.clone()));
@@ -1079,4 +1086,40 @@ pub async fn replay(target: &dyn Target, trace: &Trace, session: &Session) -> Re
     report.leaked = target.cleanup(&created).await;
     session.cleaned(&created, &report.leaked);
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fault(kind: FaultKind) -> Observed {
+        Observed::Fault { kind, detail: "injected".into() }
+    }
+
+    #[test]
+    fn a_target_answering_http_500_every_time_is_up() {
+        let session = Session::new("t-");
+        for _ in 0..3 * TARGET_DOWN_AFTER {
+            session.note_answer(&fault(FaultKind::Server));
+            session.note_answer(&fault(FaultKind::Malformed));
+        }
+        assert!(!session.target_down());
+    }
+
+    #[test]
+    fn a_target_that_does_not_answer_is_down_and_an_answer_resets_the_count() {
+        let session = Session::new("t-");
+        for kind in [FaultKind::Timeout, FaultKind::Connection, FaultKind::Throttled] {
+            for _ in 0..TARGET_DOWN_AFTER - 1 {
+                session.note_answer(&fault(kind));
+            }
+            assert!(!session.target_down(), "{kind:?}: not yet");
+            session.note_answer(&Observed::Ok(serde_json::json!({})));
+            for _ in 0..TARGET_DOWN_AFTER {
+                session.note_answer(&fault(kind));
+            }
+            assert!(session.target_down(), "{kind:?}: down after {TARGET_DOWN_AFTER} in a row");
+            session.note_answer(&Observed::Ok(serde_json::json!({})));
+        }
+    }
 }
