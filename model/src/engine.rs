@@ -7,9 +7,9 @@
 use crate::ops;
 use crate::outcome::{ApiError, Expect, Outcome};
 use crate::request::Request;
+use crate::response::Response;
 use crate::rules::Rule;
 use crate::state::Model;
-use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// The context an operation runs in: its choices so far and the rules it consulted.
@@ -71,7 +71,7 @@ fn run(model: &Model, req: &Request, choices: &[usize]) -> (Branch, Vec<usize>) 
     let mut next = model.clone();
     next.clock += 1;
     let mut cx = Ctx::new(choices, &model.waived);
-    let result: Result<Value, ApiError> = ops::dispatch(&mut next, req, &mut cx);
+    let result: Result<Response, ApiError> = ops::dispatch(&mut next, req, &mut cx);
     let (expect, state) = match result {
         Ok(v) => {
             stamp_change(model, &mut next, req);

@@ -46,6 +46,19 @@ impl<K: Ord, V> PMap<K, V> {
         self.0.contains_key(key)
     }
 
+    /// The stored key and its value.
+    pub fn get_key_value<Q: ?Sized + Ord>(&self, key: &Q) -> Option<(&K, &V)>
+    where
+        K: Borrow<Q>,
+    {
+        self.0.get_key_value(key)
+    }
+
+    /// The entry with the smallest key.
+    pub fn first(&self) -> Option<(&K, &V)> {
+        self.0.first()
+    }
+
     /// Inserts or replaces the value at `key`.
     pub fn insert(&mut self, key: K, value: V) {
         self.0.insert_mut(key, value);
@@ -186,6 +199,11 @@ impl<T: Ord> PSet<T> {
 
     pub fn iter(&self) -> impl Iterator<Item = &T> {
         self.0.keys()
+    }
+
+    /// The smallest element.
+    pub fn first(&self) -> Option<&T> {
+        self.0.first().map(|(k, _)| k)
     }
 }
 

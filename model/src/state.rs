@@ -6,6 +6,7 @@
 
 use crate::persistent::{PMap, PSet};
 use crate::request::{Blob, RotationRules};
+use crate::versions::Versions;
 use std::collections::BTreeSet;
 
 pub const AWSCURRENT: &str = "AWSCURRENT";
@@ -67,7 +68,8 @@ pub struct Rotation {
 pub struct Secret {
     pub name: String,
     pub description: Option<String>,
-    pub versions: PMap<String, Version>,
+    /// Versions by id, with an index of the labels they hold ([`Versions`]).
+    pub versions: Versions,
     pub rotation: Rotation,
     /// Scheduled for deletion (DeleteSecret with a recovery window).
     pub deleted: bool,
@@ -88,7 +90,7 @@ impl Secret {
         Secret {
             name: name.to_string(),
             description,
-            versions: PMap::new(),
+            versions: Versions::new(),
             rotation: Rotation::default(),
             deleted: false,
             deletion: None,
@@ -123,12 +125,12 @@ impl Secret {
 
     /// The version holding `label`, if any.
     pub fn holder(&self, label: &str) -> Option<&str> {
-        self.versions.values().find(|v| v.labels.contains(label)).map(|v| v.id.as_str())
+        self.versions.holder(label)
     }
 
     /// All labels attached across the secret's versions.
     pub fn label_count(&self) -> usize {
-        self.versions.values().map(|v| v.labels.len()).sum()
+        self.versions.label_count()
     }
 }
 

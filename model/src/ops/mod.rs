@@ -11,6 +11,7 @@ mod write;
 use crate::engine::Ctx;
 use crate::outcome::ApiError;
 use crate::request::Request;
+use crate::response::Response;
 use crate::rules;
 use crate::state::{logical_arn, name_of, Model, Secret};
 use serde_json::{Map, Value};
@@ -18,7 +19,7 @@ use serde_json::{Map, Value};
 pub use rotate::{finish_external_rotation, rotation_value};
 
 /// Runs one request.
-pub fn dispatch(m: &mut Model, req: &Request, cx: &mut Ctx) -> Result<Value, ApiError> {
+pub fn dispatch(m: &mut Model, req: &Request, cx: &mut Ctx) -> Result<Response, ApiError> {
     crate::validate::constraints(req, &m.waived, cx)?;
     crate::validate::secret_id(req, cx)?;
     match req {

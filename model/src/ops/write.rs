@@ -7,6 +7,7 @@ use crate::engine::Ctx;
 use crate::labels;
 use crate::outcome::ApiError;
 use crate::request::{CreateSecret, PutSecretValue, UpdateSecret};
+use crate::response::Response;
 use crate::rules;
 use crate::state::{logical_arn, Model, Secret, SecretValue, Version, AWSCURRENT, AWSPENDING};
 use crate::validate;
@@ -133,7 +134,7 @@ fn collect_garbage(secret: &mut Secret, clock: u64, cx: &mut Ctx) {
 }
 
 /// CreateSecret (§5.2).
-pub fn create_secret(m: &mut Model, i: &CreateSecret, cx: &mut Ctx) -> Result<Value, ApiError> {
+pub fn create_secret(m: &mut Model, i: &CreateSecret, cx: &mut Ctx) -> Result<Response, ApiError> {
     let token = validate::token(i.client_request_token.as_deref(), false, cx)?;
     let value = validate::value(i.secret_string.as_ref(), i.secret_binary.as_ref(), cx)?;
     let clock = m.clock;
@@ -152,7 +153,7 @@ pub fn create_secret(m: &mut Model, i: &CreateSecret, cx: &mut Ctx) -> Result<Va
                 cx.cite(&rules::TOKEN_SAME_VALUE);
                 let mut o = base(&i.name);
                 o.insert("VersionId".into(), Value::String(token.to_string()));
-                return Ok(Value::Object(o));
+                return Ok(Value::Object(o).into());
             }
             return Err(token_in_use(token, &i.name, cx));
         }
@@ -187,11 +188,11 @@ pub fn create_secret(m: &mut Model, i: &CreateSecret, cx: &mut Ctx) -> Result<Va
         }
     }
     m.secrets.insert(i.name.clone(), secret);
-    Ok(Value::Object(o))
+    Ok(Value::Object(o).into())
 }
 
 /// PutSecretValue (§5.3).
-pub fn put_secret_value(m: &mut Model, i: &PutSecretValue, cx: &mut Ctx) -> Result<Value, ApiError> {
+pub fn put_secret_value(m: &mut Model, i: &PutSecretValue, cx: &mut Ctx) -> Result<Response, ApiError> {
     let token = validate::token(i.client_request_token.as_deref(), false, cx)?;
     let value = validate::value(i.secret_string.as_ref(), i.secret_binary.as_ref(), cx)?;
     let Some(value) = value else {
@@ -208,11 +209,11 @@ pub fn put_secret_value(m: &mut Model, i: &PutSecretValue, cx: &mut Ctx) -> Resu
     let labels = &secret.versions[&stored.version_id].labels;
     o.insert("VersionId".into(), Value::String(stored.version_id.clone()));
     o.insert("VersionStages".into(), labels_json(labels));
-    Ok(Value::Object(o))
+    Ok(Value::Object(o).into())
 }
 
 /// UpdateSecret (§5.4): a new value makes a new AWSCURRENT version; without one only metadata changes.
-pub fn update_secret(m: &mut Model, i: &UpdateSecret, cx: &mut Ctx) -> Result<Value, ApiError> {
+pub fn update_secret(m: &mut Model, i: &UpdateSecret, cx: &mut Ctx) -> Result<Response, ApiError> {
     let has_value = i.secret_string.is_some() || i.secret_binary.is_some();
     let token = if has_value {
         Some(validate::token(i.client_request_token.as_deref(), false, cx)?)
@@ -240,5 +241,5 @@ pub fn update_secret(m: &mut Model, i: &UpdateSecret, cx: &mut Ctx) -> Result<Va
             o.insert("VersionId".into(), Value::Null);
         }
     }
-    Ok(Value::Object(o))
+    Ok(Value::Object(o).into())
 }
