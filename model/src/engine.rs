@@ -22,7 +22,8 @@ pub struct Ctx<'c> {
 
 impl<'c> Ctx<'c> {
     fn new(choices: &'c [usize], waived: &'c BTreeSet<&'static str>) -> Self {
-        Ctx { choices, arity: Vec::new(), rules: Vec::new(), waived }
+        // Room for the rules a request usually cites, so the list is allocated once.
+        Ctx { choices, arity: Vec::new(), rules: Vec::with_capacity(8), waived }
     }
 
     /// Whether the refusal `rule` is switched off ([`Model::waived`]): the check is skipped.

@@ -104,6 +104,15 @@ impl<K: Ord + Clone, V: Clone> PMap<K, V> {
         self.0.get_mut(key)
     }
 
+    /// [`PMap::get_mut`] for a key the caller just saw present: skips the look-up that spares a
+    /// miss from copying the path (on a miss the path is copied all the same).
+    pub fn get_mut_present<Q: ?Sized + Ord>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+    {
+        self.0.get_mut(key)
+    }
+
     /// Applies `f` to every value (copying each one that is shared).
     pub fn for_each_mut(&mut self, mut f: impl FnMut(&mut V)) {
         let keys: Vec<K> = self.0.keys().cloned().collect();

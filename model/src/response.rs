@@ -13,44 +13,72 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
-type Build = Box<dyn Fn() -> Value + Send + Sync>;
-
 /// A response object, built now or on first read.
 #[derive(Clone)]
-pub struct Response(Arc<Inner>);
+pub struct Response(Arc<dyn Lazy>);
 
-struct Inner {
+/// A value and, until it is needed, the way to build it (one allocation per response).
+trait Lazy: Send + Sync {
+    fn cell(&self) -> &OnceLock<Value>;
+    fn cell_mut(&mut self) -> &mut OnceLock<Value>;
+    fn build(&self) -> Value;
+}
+
+struct Built(OnceLock<Value>);
+
+impl Lazy for Built {
+    fn cell(&self) -> &OnceLock<Value> {
+        &self.0
+    }
+    fn cell_mut(&mut self) -> &mut OnceLock<Value> {
+        &mut self.0
+    }
+    fn build(&self) -> Value {
+        unreachable!("an eager response always holds its value")
+    }
+}
+
+struct Deferred<F> {
     value: OnceLock<Value>,
-    build: Option<Build>,
+    build: F,
+}
+
+impl<F: Fn() -> Value + Send + Sync> Lazy for Deferred<F> {
+    fn cell(&self) -> &OnceLock<Value> {
+        &self.value
+    }
+    fn cell_mut(&mut self) -> &mut OnceLock<Value> {
+        &mut self.value
+    }
+    fn build(&self) -> Value {
+        (self.build)()
+    }
 }
 
 impl Response {
     /// A response built from a snapshot of the state when it is first read.
     pub(crate) fn deferred(build: impl Fn() -> Value + Send + Sync + 'static) -> Self {
-        Response(Arc::new(Inner { value: OnceLock::new(), build: Some(Box::new(build)) }))
+        Response(Arc::new(Deferred { value: OnceLock::new(), build }))
     }
 
     /// The response object (built now if it was deferred).
     pub fn value(&self) -> &Value {
-        self.0.value.get_or_init(|| match &self.0.build {
-            Some(build) => build(),
-            None => unreachable!("an eager response always holds its value"),
-        })
+        self.0.cell().get_or_init(|| self.0.build())
     }
 
-    /// The response object, by value.
-    pub fn into_value(self) -> Value {
+    /// The response object, by value (moved out when this is the only copy).
+    pub fn into_value(mut self) -> Value {
         self.value();
-        match Arc::try_unwrap(self.0) {
-            Ok(inner) => inner.value.into_inner().expect("built above"),
-            Err(shared) => shared.value.get().expect("built above").clone(),
+        match Arc::get_mut(&mut self.0).and_then(|lazy| lazy.cell_mut().take()) {
+            Some(v) => v,
+            None => self.value().clone(),
         }
     }
 }
 
 impl From<Value> for Response {
     fn from(value: Value) -> Self {
-        Response(Arc::new(Inner { value: OnceLock::from(value), build: None }))
+        Response(Arc::new(Built(OnceLock::from(value))))
     }
 }
 

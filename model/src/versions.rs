@@ -20,8 +20,11 @@ use std::ops::{Deref, DerefMut};
 #[derive(Clone, Default)]
 pub struct Versions {
     by_id: PMap<String, Version>,
-    /// Label -> the ids of the versions holding it (one, unless a state was edited by hand).
+    /// Label -> the ids of the versions holding it (one, unless a state was edited by hand; a
+    /// label no version holds any more keeps an empty set, so moving it copies no key).
     holders: PMap<String, PSet<String>>,
+    /// How many (label, version) pairs the index holds.
+    attached: usize,
 }
 
 impl Versions {
@@ -77,7 +80,7 @@ impl Versions {
 
     /// How many labels are attached across all versions.
     pub fn label_count(&self) -> usize {
-        self.holders.values().map(PSet::len).sum()
+        self.attached
     }
 
     /// The ids of the versions that hold at least one label, in id order.
@@ -90,7 +93,9 @@ impl Versions {
 
     /// Inserts or replaces the version at `id`.
     pub fn insert(&mut self, id: String, version: Version) {
-        self.forget_labels(&id);
+        if self.by_id.contains_key(&id) {
+            self.forget_labels(&id);
+        }
         for l in &version.labels {
             self.index(l, &id);
         }
@@ -108,14 +113,10 @@ impl Versions {
 
     /// Attaches `label` to version `id` (if it exists), without touching other versions.
     pub fn add_label(&mut self, id: &str, label: &str) {
-        if let Some(v) = self.by_id.get(id) {
-            if v.labels.contains(label) {
-                return;
-            }
-        } else {
+        if !self.by_id.get(id).is_some_and(|v| !v.labels.contains(label)) {
             return;
         }
-        if let Some(v) = self.by_id.get_mut(id) {
+        if let Some(v) = self.by_id.get_mut_present(id) {
             v.labels.insert(label.to_string());
         }
         self.index(label, id);
@@ -126,7 +127,7 @@ impl Versions {
         if !self.by_id.get(id).is_some_and(|v| v.labels.contains(label)) {
             return;
         }
-        if let Some(v) = self.by_id.get_mut(id) {
+        if let Some(v) = self.by_id.get_mut_present(id) {
             v.labels.remove(label);
         }
         self.unindex(label, id);
@@ -153,27 +154,28 @@ impl Versions {
         }
     }
 
+    /// Records that `id` holds `label` (which it did not).
     fn index(&mut self, label: &str, id: &str) {
-        match self.holders.get_mut(label) {
-            Some(ids) => ids.insert(id.to_string()),
-            None => {
-                let mut ids = PSet::new();
+        self.attached += 1;
+        if self.holders.contains_key(label) {
+            if let Some(ids) = self.holders.get_mut_present(label) {
                 ids.insert(id.to_string());
-                self.holders.insert(label.to_string(), ids);
             }
+        } else {
+            let mut ids = PSet::new();
+            ids.insert(id.to_string());
+            self.holders.insert(label.to_string(), ids);
         }
     }
 
+    /// Records that `id` no longer holds `label`.
     fn unindex(&mut self, label: &str, id: &str) {
-        let now_empty = match self.holders.get_mut(label) {
-            Some(ids) => {
-                ids.remove(id);
-                ids.is_empty()
-            }
-            None => false,
-        };
-        if now_empty {
-            self.holders.remove(label);
+        if !self.holders.get(label).is_some_and(|ids| ids.contains(id)) {
+            return;
+        }
+        if let Some(ids) = self.holders.get_mut_present(label) {
+            ids.remove(id);
+            self.attached -= 1;
         }
     }
 
