@@ -104,23 +104,25 @@ impl Secret {
     /// Whether `self` and `other` hold the same data, ignoring the dates the engine and the reads
     /// maintain (LastChangedDate, LastAccessedDate): what "the request changed the secret" means.
     pub fn same_content(&self, other: &Secret) -> bool {
-        let versions_equal = self.versions.ptr_eq(&other.versions)
-            || self.versions.len() == other.versions.len()
-                && self.versions.values().zip(other.versions.values()).all(|(a, b)| {
-                    a.id == b.id
-                        && a.value == b.value
-                        && a.labels == b.labels
-                        && a.created == b.created
-                        && a.seq == b.seq
-                });
-        versions_equal
-            && self.name == other.name
-            && self.description == other.description
-            && self.rotation == other.rotation
+        // The cheap members first: most changes show in them (a new version moves next_seq).
+        let others_equal = self.next_seq == other.next_seq
             && self.deleted == other.deleted
             && self.deletion == other.deletion
-            && self.next_seq == other.next_seq
             && self.created == other.created
+            && self.name == other.name
+            && self.description == other.description
+            && self.rotation == other.rotation;
+        others_equal
+            && (self.versions.ptr_eq(&other.versions)
+                || self.versions.len() == other.versions.len()
+                    && self.versions.label_count() == other.versions.label_count()
+                    && self.versions.values().zip(other.versions.values()).all(|(a, b)| {
+                        a.id == b.id
+                            && a.value == b.value
+                            && a.labels == b.labels
+                            && a.created == b.created
+                            && a.seq == b.seq
+                    }))
     }
 
     /// The version holding `label`, if any.

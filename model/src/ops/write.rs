@@ -40,9 +40,11 @@ pub(crate) fn store_value(
     clock: u64,
     cx: &mut Ctx,
 ) -> Result<Stored, ApiError> {
-    let default = [AWSCURRENT.to_string()];
     let explicit = stages.is_some();
-    let wanted: &[String] = stages.unwrap_or(&default);
+    let mut wanted: Vec<&str> = match stages {
+        Some(list) => list.iter().map(String::as_str).collect(),
+        None => vec![AWSCURRENT],
+    };
     if let Some(existing) = secret.versions.get(token) {
         match &existing.value {
             Some(v) if *v == value => {
@@ -55,7 +57,7 @@ pub(crate) fn store_value(
             None => {
                 cx.cite(&rules::TOKEN_FILLS_PLACEHOLDER);
                 secret.versions.get_mut(token).expect("checked above").value = Some(value);
-                attach_all(secret, wanted, token, cx);
+                attach_all(secret, &wanted, token, cx);
                 labels::check_limit(secret, cx)?;
                 return Ok(Stored { version_id: token.to_string() });
             }
@@ -73,18 +75,17 @@ pub(crate) fn store_value(
     let seq = secret.next_seq;
     secret.next_seq += 1;
     secret.versions.insert(token.to_string(), Version::new(token, Some(value), clock, seq));
-    let mut wanted: Vec<String> = wanted.to_vec();
-    if secret.holder(AWSCURRENT).is_none() && !wanted.iter().any(|l| l == AWSCURRENT) {
+    if secret.holder(AWSCURRENT).is_none() && !wanted.contains(&AWSCURRENT) {
         cx.cite(&rules::PUT_FIRST_VERSION_CURRENT);
-        wanted.push(AWSCURRENT.to_string());
+        wanted.push(AWSCURRENT);
     }
     if explicit {
         cx.cite(&rules::PUT_STAGES);
     } else {
         cx.cite(&rules::PUT_DEFAULT_CURRENT);
     }
-    let takes_current = wanted.iter().any(|l| l == AWSCURRENT);
-    let takes_pending = wanted.iter().any(|l| l == AWSPENDING);
+    let takes_current = wanted.contains(&AWSCURRENT);
+    let takes_pending = wanted.contains(&AWSPENDING);
     if takes_current && !takes_pending {
         if let Some(p) = secret.holder(AWSPENDING).map(str::to_string) {
             cx.cite(&rules::ROTATION_ABANDONED);
@@ -101,10 +102,11 @@ pub(crate) fn store_value(
 /// version it leaves does not depend on where AWSCURRENT stands in the list; a label the caller
 /// names explicitly (AWSPREVIOUS included) then lands where the caller asked. The order AWS uses
 /// is not documented ([U], semantics.md §11).
-fn attach_all(secret: &mut Secret, wanted: &[String], to: &str, cx: &mut Ctx) {
-    let (current, others): (Vec<&String>, Vec<&String>) = wanted.iter().partition(|l| *l == AWSCURRENT);
-    for l in current.into_iter().chain(others) {
-        labels::attach(secret, l, to, cx);
+fn attach_all<L: AsRef<str>>(secret: &mut Secret, wanted: &[L], to: &str, cx: &mut Ctx) {
+    let current = wanted.iter().filter(|l| l.as_ref() == AWSCURRENT);
+    let others = wanted.iter().filter(|l| l.as_ref() != AWSCURRENT);
+    for l in current.chain(others) {
+        labels::attach(secret, l.as_ref(), to, cx);
     }
 }
 
