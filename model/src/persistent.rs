@@ -10,8 +10,29 @@ use std::borrow::Borrow;
 use std::fmt;
 
 /// An ordered map with structural sharing: `BTreeMap`'s API where the model needs it.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Eq, PartialOrd, Ord)]
 pub struct PMap<K: Ord, V>(RedBlackTreeMapSync<K, V>);
+
+/// Over the entries, like the equality.
+impl<K: Ord + std::hash::Hash, V: std::hash::Hash> std::hash::Hash for PMap<K, V> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
+
+/// Entry by entry in key order; an entry both maps share (the same node) is equal without
+/// comparing it, so two states that differ in one secret or version compare in O(n) pointer
+/// checks plus that one entry.
+impl<K: Ord, V: PartialEq> PartialEq for PMap<K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.ptr_eq(other)
+            || self.len() == other.len()
+                && self
+                    .iter()
+                    .zip(other.iter())
+                    .all(|((ka, va), (kb, vb))| std::ptr::eq(va, vb) || ka == kb && va == vb)
+    }
+}
 
 impl<K: Ord, V> Default for PMap<K, V> {
     fn default() -> Self {

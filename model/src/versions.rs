@@ -113,7 +113,7 @@ impl Versions {
 
     /// Attaches `label` to version `id` (if it exists), without touching other versions.
     pub fn add_label(&mut self, id: &str, label: &str) {
-        if !self.by_id.get(id).is_some_and(|v| !v.labels.contains(label)) {
+        if self.by_id.get(id).is_none_or(|v| v.labels.contains(label)) {
             return;
         }
         if let Some(v) = self.by_id.get_mut_present(id) {
@@ -227,7 +227,7 @@ impl Deref for VersionMut<'_> {
 
 impl DerefMut for VersionMut<'_> {
     fn deref_mut(&mut self) -> &mut Version {
-        self.versions.by_id.get_mut(&self.id).expect("the guard's version exists")
+        self.versions.by_id.get_mut_present(&self.id).expect("the guard's version exists")
     }
 }
 

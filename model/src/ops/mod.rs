@@ -78,13 +78,13 @@ pub(crate) fn live_ref<'m>(m: &'m Model, id: &str, cx: &mut Ctx) -> Result<&'m S
 /// [`existing_ref`] for changing the secret (which copies it if the state is shared).
 pub(crate) fn existing<'m>(m: &'m mut Model, id: &str, cx: &mut Ctx) -> Result<&'m mut Secret, ApiError> {
     existing_ref(m, id, cx)?;
-    Ok(m.secrets.get_mut(name_of(id)).expect("looked up above"))
+    Ok(m.secrets.get_mut_present(name_of(id)).expect("looked up above"))
 }
 
 /// [`live_ref`] for changing the secret (which copies it if the state is shared).
 pub(crate) fn live<'m>(m: &'m mut Model, id: &str, cx: &mut Ctx) -> Result<&'m mut Secret, ApiError> {
     live_ref(m, id, cx)?;
-    Ok(m.secrets.get_mut(name_of(id)).expect("looked up above"))
+    Ok(m.secrets.get_mut_present(name_of(id)).expect("looked up above"))
 }
 
 /// `{ARN, Name}`, the start of most responses.
