@@ -272,13 +272,16 @@ impl Model {
     }
 }
 
+/// What a logical ARN starts with; the secret's name follows.
+const ARN_PREFIX: &str = "arn:aws:secretsmanager:<region>:<account>:secret:";
+
 /// The logical ARN the model reports for a secret. Targets' ARNs are mapped to this form before
 /// comparison (the real suffix is random).
 pub fn logical_arn(name: &str) -> String {
-    format!("arn:aws:secretsmanager:<region>:<account>:secret:{name}")
+    [ARN_PREFIX, name].concat()
 }
 
 /// The name inside a logical ARN, or the id itself when it is a name.
 pub fn name_of(secret_id: &str) -> &str {
-    secret_id.strip_prefix("arn:aws:secretsmanager:<region>:<account>:secret:").unwrap_or(secret_id)
+    secret_id.strip_prefix(ARN_PREFIX).unwrap_or(secret_id)
 }

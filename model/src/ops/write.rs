@@ -207,11 +207,16 @@ pub fn put_secret_value(m: &mut Model, i: &PutSecretValue, cx: &mut Ctx) -> Resu
     let clock = m.clock;
     let secret = live(m, &i.secret_id, cx)?;
     let stored = store_value(secret, token, value, i.version_stages.as_deref(), clock, cx)?;
-    let mut o = base(&secret.name);
-    let labels = &secret.versions[&stored.version_id].labels;
-    o.insert("VersionId".into(), Value::String(stored.version_id.clone()));
-    o.insert("VersionStages".into(), labels_json(labels));
-    Ok(Value::Object(o).into())
+    // Built when read, from copies of the three things it shows.
+    let name = secret.name.clone();
+    let labels: Vec<String> = secret.versions[&stored.version_id].labels.iter().cloned().collect();
+    let id = stored.version_id;
+    Ok(Response::deferred(move || {
+        let mut o = base(&name);
+        o.insert("VersionId".into(), Value::String(id.clone()));
+        o.insert("VersionStages".into(), labels_json(&labels));
+        Value::Object(o)
+    }))
 }
 
 /// UpdateSecret (§5.4): a new value makes a new AWSCURRENT version; without one only metadata changes.
