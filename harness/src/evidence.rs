@@ -110,7 +110,7 @@ fn fill_any(model: &Expect, recorded: &Expect) -> Expect {
         }
     }
     match (model, recorded) {
-        (Expect::Ok(m), Expect::Ok(r)) => Expect::Ok(fill(m, Some(r))),
+        (Expect::Ok(m), Expect::Ok(r)) => Expect::Ok(fill(m, Some(r)).into()),
         // A text the model does not know is not compared: AWS's recorded one stands.
         (Expect::Err(m), Expect::Err(r)) if !m.message_known => {
             Expect::Err(sm_model::ApiError { message: r.message.clone(), ..m.clone() })

@@ -319,7 +319,7 @@ mod tests {
 
     #[test]
     fn null_means_absent_and_any_means_present() {
-        let want = Expect::Ok(json!({"VersionId": null, "CreatedDate": ANY}));
+        let want = Expect::ok(json!({"VersionId": null, "CreatedDate": ANY}));
         assert!(check(&want, &ok(json!({"CreatedDate": 1.5}))).is_ok());
         assert_eq!(
             check(&want, &ok(json!({"CreatedDate": 1.5, "VersionId": "x"}))).unwrap_err().aspect(),
@@ -330,7 +330,7 @@ mod tests {
 
     #[test]
     fn stages_compare_as_sets_and_versions_by_id() {
-        let want = Expect::Ok(json!({"Versions": [
+        let want = Expect::ok(json!({"Versions": [
             {"VersionId": "a", "VersionStages": ["AWSCURRENT", "x"]},
             {"VersionId": "b", "VersionStages": null}]}));
         let good = json!({"Versions": [{"VersionId": "b"}, {"VersionId": "a", "VersionStages": ["x", "AWSCURRENT"]}]});
@@ -343,7 +343,7 @@ mod tests {
 
     #[test]
     fn version_ids_to_stages_is_a_map_of_sets() {
-        let want = Expect::Ok(json!({"VersionIdsToStages": {"a": ["AWSCURRENT", "AWSPENDING"]}}));
+        let want = Expect::ok(json!({"VersionIdsToStages": {"a": ["AWSCURRENT", "AWSPENDING"]}}));
         assert!(check(&want, &ok(json!({"VersionIdsToStages": {"a": ["AWSPENDING", "AWSCURRENT"]}}))).is_ok());
         assert!(check(&want, &ok(json!({"VersionIdsToStages": {"a": ["AWSCURRENT"]}}))).is_err());
         assert!(check(&want, &ok(json!({"VersionIdsToStages": {"a": ["AWSCURRENT", "AWSPENDING"], "b": []}}))).is_err());
@@ -368,7 +368,7 @@ mod tests {
 
     #[test]
     fn dates_compare_for_presence_and_order() {
-        let want = Expect::Ok(json!({"CreatedDate": 10.0, "LastChangedDate": 20.0, "LastAccessedDate": 5.0,
+        let want = Expect::ok(json!({"CreatedDate": 10.0, "LastChangedDate": 20.0, "LastAccessedDate": 5.0,
             "Versions": [{"VersionId": "a", "CreatedDate": 1.0}, {"VersionId": "b", "CreatedDate": 2.0}]}));
         let got = |c: f64, l: f64, a: f64, b: f64| {
             ok(json!({"CreatedDate": c, "LastChangedDate": l, "LastAccessedDate": 0.0,
@@ -392,7 +392,7 @@ mod tests {
 
     #[test]
     fn nested_objects_are_subset_matched() {
-        let want = Expect::Ok(json!({"RotationRules": {"ScheduleExpression": "rate(4 hours)"}}));
+        let want = Expect::ok(json!({"RotationRules": {"ScheduleExpression": "rate(4 hours)"}}));
         let got = json!({"RotationRules": {"ScheduleExpression": "rate(4 hours)", "AutomaticallyAfterDays": 1}});
         assert!(check(&want, &ok(got)).is_ok());
         let wrong = json!({"RotationRules": {"ScheduleExpression": "rate(5 hours)"}});

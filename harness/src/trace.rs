@@ -101,7 +101,7 @@ fn expect_from_json(v: &Value) -> Result<Expect, String> {
         return Err("`expect` must be an object".into());
     };
     match (o.get("ok"), o.get("error"), o.len()) {
-        (Some(Value::Object(ok)), None, 1) => Ok(Expect::Ok(Value::Object(ok.clone()))),
+        (Some(Value::Object(ok)), None, 1) => Ok(Expect::Ok(Value::Object(ok.clone()).into())),
         (None, Some(Value::Object(e)), 1) => {
             let code = e.get("code").and_then(Value::as_str).ok_or("`expect.error.code` must be a string")?;
             if let Some(k) = e.keys().find(|k| *k != "code" && *k != "message") {

@@ -7,9 +7,9 @@
 use crate::ops;
 use crate::outcome::{ApiError, Expect, Outcome};
 use crate::request::Request;
+use crate::response::Response;
 use crate::rules::Rule;
 use crate::state::Model;
-use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// The context an operation runs in: its choices so far and the rules it consulted.
@@ -22,7 +22,8 @@ pub struct Ctx<'c> {
 
 impl<'c> Ctx<'c> {
     fn new(choices: &'c [usize], waived: &'c BTreeSet<&'static str>) -> Self {
-        Ctx { choices, arity: Vec::new(), rules: Vec::new(), waived }
+        // Room for the rules a request usually cites, so the list is allocated once.
+        Ctx { choices, arity: Vec::new(), rules: Vec::with_capacity(8), waived }
     }
 
     /// Whether the refusal `rule` is switched off ([`Model::waived`]): the check is skipped.
@@ -71,7 +72,7 @@ fn run(model: &Model, req: &Request, choices: &[usize]) -> (Branch, Vec<usize>) 
     let mut next = model.clone();
     next.clock += 1;
     let mut cx = Ctx::new(choices, &model.waived);
-    let result: Result<Value, ApiError> = ops::dispatch(&mut next, req, &mut cx);
+    let result: Result<Response, ApiError> = ops::dispatch(&mut next, req, &mut cx);
     let (expect, state) = match result {
         Ok(v) => {
             stamp_change(model, &mut next, req);

@@ -45,15 +45,11 @@ pub fn attach(secret: &mut Secret, label: &str, to: &str, cx: &mut Ctx) {
 
 /// Removes `label` from version `from`, if it is there.
 pub fn remove(secret: &mut Secret, label: &str, from: &str) {
-    if let Some(v) = secret.versions.get_mut(from) {
-        v.labels.remove(label);
-    }
+    secret.versions.remove_label(from, label);
 }
 
 fn insert(secret: &mut Secret, label: &str, to: &str) {
-    if let Some(v) = secret.versions.get_mut(to) {
-        v.labels.insert(label.to_string());
-    }
+    secret.versions.add_label(to, label);
 }
 
 /// AWSPENDING is stalled when it sits on a version that does not also hold AWSCURRENT

@@ -17,15 +17,18 @@ mod ops;
 pub mod outcome;
 pub mod persistent;
 pub mod request;
+pub mod response;
 pub mod rules;
 pub mod schedule;
 pub mod state;
 pub mod tracker;
 mod validate;
+pub mod versions;
 
 pub use engine::{apply, branches, Branch, Ctx};
 pub use ops::{finish_external_rotation, rotation_value};
 pub use outcome::{ApiError, Expect, Outcome, ANY};
 pub use request::{Blob, Request, RequestError};
+pub use response::Response;
 pub use state::{FunctionBehaviour, Model, Secret, SecretValue, Step, Version, AWSCURRENT, AWSPENDING, AWSPREVIOUS};
 pub use tracker::Tracker;

@@ -3,6 +3,7 @@
 //! absent, the string [`ANY`] matches any present value) or an error (AWS error code, plus the exact
 //! message where the message is known). Every outcome lists the rules that produced it.
 
+use crate::response::Response;
 use crate::rules::Rule;
 use serde_json::Value;
 
@@ -37,16 +38,21 @@ impl ApiError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Expect {
     /// A successful response, as a subset-match expectation (see the module docs).
-    Ok(Value),
+    Ok(Response),
     /// An error response.
     Err(ApiError),
 }
 
 impl Expect {
+    /// A success expecting `response` (built now).
+    pub fn ok(response: Value) -> Self {
+        Expect::Ok(response.into())
+    }
+
     /// The trace-format rendering: `{"ok": {...}}` or `{"error": {"code", "message"?}}`.
     pub fn to_json(&self) -> Value {
         match self {
-            Expect::Ok(v) => serde_json::json!({ "ok": v }),
+            Expect::Ok(v) => serde_json::json!({ "ok": v.value() }),
             Expect::Err(e) if e.message_known => {
                 serde_json::json!({ "error": { "code": e.code, "message": e.message } })
             }
@@ -90,7 +96,7 @@ impl Outcome {
     /// The response object, if this outcome is a success.
     pub fn response(&self) -> Option<&Value> {
         match &self.expect {
-            Expect::Ok(v) => Some(v),
+            Expect::Ok(v) => Some(v.value()),
             Expect::Err(_) => None,
         }
     }

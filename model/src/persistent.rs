@@ -10,8 +10,29 @@ use std::borrow::Borrow;
 use std::fmt;
 
 /// An ordered map with structural sharing: `BTreeMap`'s API where the model needs it.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Eq, PartialOrd, Ord)]
 pub struct PMap<K: Ord, V>(RedBlackTreeMapSync<K, V>);
+
+/// Over the entries, like the equality.
+impl<K: Ord + std::hash::Hash, V: std::hash::Hash> std::hash::Hash for PMap<K, V> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state)
+    }
+}
+
+/// Entry by entry in key order; an entry both maps share (the same node) is equal without
+/// comparing it, so two states that differ in one secret or version compare in O(n) pointer
+/// checks plus that one entry.
+impl<K: Ord, V: PartialEq> PartialEq for PMap<K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.ptr_eq(other)
+            || self.len() == other.len()
+                && self
+                    .iter()
+                    .zip(other.iter())
+                    .all(|((ka, va), (kb, vb))| std::ptr::eq(va, vb) || ka == kb && va == vb)
+    }
+}
 
 impl<K: Ord, V> Default for PMap<K, V> {
     fn default() -> Self {
@@ -44,6 +65,19 @@ impl<K: Ord, V> PMap<K, V> {
         K: Borrow<Q>,
     {
         self.0.contains_key(key)
+    }
+
+    /// The stored key and its value.
+    pub fn get_key_value<Q: ?Sized + Ord>(&self, key: &Q) -> Option<(&K, &V)>
+    where
+        K: Borrow<Q>,
+    {
+        self.0.get_key_value(key)
+    }
+
+    /// The entry with the smallest key.
+    pub fn first(&self) -> Option<(&K, &V)> {
+        self.0.first()
     }
 
     /// Inserts or replaces the value at `key`.
@@ -88,6 +122,15 @@ impl<K: Ord + Clone, V: Clone> PMap<K, V> {
         if !self.0.contains_key(key) {
             return None;
         }
+        self.0.get_mut(key)
+    }
+
+    /// [`PMap::get_mut`] for a key the caller just saw present: skips the look-up that spares a
+    /// miss from copying the path (on a miss the path is copied all the same).
+    pub fn get_mut_present<Q: ?Sized + Ord>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+    {
         self.0.get_mut(key)
     }
 
@@ -186,6 +229,11 @@ impl<T: Ord> PSet<T> {
 
     pub fn iter(&self) -> impl Iterator<Item = &T> {
         self.0.keys()
+    }
+
+    /// The smallest element.
+    pub fn first(&self) -> Option<&T> {
+        self.0.first().map(|(k, _)| k)
     }
 }
 

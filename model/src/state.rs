@@ -6,6 +6,7 @@
 
 use crate::persistent::{PMap, PSet};
 use crate::request::{Blob, RotationRules};
+use crate::versions::Versions;
 use std::collections::BTreeSet;
 
 pub const AWSCURRENT: &str = "AWSCURRENT";
@@ -20,7 +21,7 @@ pub enum SecretValue {
 }
 
 /// One version of a secret.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, Eq, PartialOrd, Ord)]
 pub struct Version {
     pub id: String,
     /// `None` for the placeholder RotateSecret creates before the rotation function stores a value.
@@ -32,6 +33,19 @@ pub struct Version {
     pub last_accessed: Option<u64>,
     /// Creation order within the secret (0 = first).
     pub seq: u64,
+}
+
+/// Member by member, after a check for the very same version (shared by two states).
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+            || self.id == other.id
+                && self.value == other.value
+                && self.labels == other.labels
+                && self.created == other.created
+                && self.last_accessed == other.last_accessed
+                && self.seq == other.seq
+    }
 }
 
 impl Version {
@@ -67,7 +81,8 @@ pub struct Rotation {
 pub struct Secret {
     pub name: String,
     pub description: Option<String>,
-    pub versions: PMap<String, Version>,
+    /// Versions by id, with an index of the labels they hold ([`Versions`]).
+    pub versions: Versions,
     pub rotation: Rotation,
     /// Scheduled for deletion (DeleteSecret with a recovery window).
     pub deleted: bool,
@@ -88,7 +103,7 @@ impl Secret {
         Secret {
             name: name.to_string(),
             description,
-            versions: PMap::new(),
+            versions: Versions::new(),
             rotation: Rotation::default(),
             deleted: false,
             deletion: None,
@@ -102,33 +117,37 @@ impl Secret {
     /// Whether `self` and `other` hold the same data, ignoring the dates the engine and the reads
     /// maintain (LastChangedDate, LastAccessedDate): what "the request changed the secret" means.
     pub fn same_content(&self, other: &Secret) -> bool {
-        let versions_equal = self.versions.ptr_eq(&other.versions)
-            || self.versions.len() == other.versions.len()
-                && self.versions.values().zip(other.versions.values()).all(|(a, b)| {
-                    a.id == b.id
-                        && a.value == b.value
-                        && a.labels == b.labels
-                        && a.created == b.created
-                        && a.seq == b.seq
-                });
-        versions_equal
-            && self.name == other.name
-            && self.description == other.description
-            && self.rotation == other.rotation
+        // The cheap members first: most changes show in them (a new version moves next_seq).
+        let others_equal = self.next_seq == other.next_seq
             && self.deleted == other.deleted
             && self.deletion == other.deletion
-            && self.next_seq == other.next_seq
             && self.created == other.created
+            && self.name == other.name
+            && self.description == other.description
+            && self.rotation == other.rotation;
+        others_equal
+            && (self.versions.ptr_eq(&other.versions)
+                || self.versions.len() == other.versions.len()
+                    && self.versions.label_count() == other.versions.label_count()
+                    && self.versions.values().zip(other.versions.values()).all(|(a, b)| {
+                        // A version both states share is the same.
+                        std::ptr::eq(a, b)
+                            || a.id == b.id
+                                && a.value == b.value
+                                && a.labels == b.labels
+                                && a.created == b.created
+                                && a.seq == b.seq
+                    }))
     }
 
     /// The version holding `label`, if any.
     pub fn holder(&self, label: &str) -> Option<&str> {
-        self.versions.values().find(|v| v.labels.contains(label)).map(|v| v.id.as_str())
+        self.versions.holder(label)
     }
 
     /// All labels attached across the secret's versions.
     pub fn label_count(&self) -> usize {
-        self.versions.values().map(|v| v.labels.len()).sum()
+        self.versions.label_count()
     }
 }
 
@@ -253,13 +272,16 @@ impl Model {
     }
 }
 
+/// What a logical ARN starts with; the secret's name follows.
+const ARN_PREFIX: &str = "arn:aws:secretsmanager:<region>:<account>:secret:";
+
 /// The logical ARN the model reports for a secret. Targets' ARNs are mapped to this form before
 /// comparison (the real suffix is random).
 pub fn logical_arn(name: &str) -> String {
-    format!("arn:aws:secretsmanager:<region>:<account>:secret:{name}")
+    [ARN_PREFIX, name].concat()
 }
 
 /// The name inside a logical ARN, or the id itself when it is a name.
 pub fn name_of(secret_id: &str) -> &str {
-    secret_id.strip_prefix("arn:aws:secretsmanager:<region>:<account>:secret:").unwrap_or(secret_id)
+    secret_id.strip_prefix(ARN_PREFIX).unwrap_or(secret_id)
 }

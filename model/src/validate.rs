@@ -76,12 +76,20 @@ impl Checker<'_> {
 
     fn range(&mut self, rule: &'static Rule, path: &str, v: Option<i64>, min: i64, max: i64) {
         if let Some(v) = v {
-            self.violation(rule, path, Some(&v.to_string()), bound_broken("value", v, min, max));
+            // The value is formatted only for a violation (this runs for every request).
+            if let Some(broken) = bound_broken("value", v, min, max) {
+                self.violation(rule, path, Some(&v.to_string()), Some(broken));
+            }
         }
     }
 
     fn stages(&mut self, path: &str, v: Option<&Vec<String>>) {
         let Some(list) = v else { return };
+        let bad_length = !(1..=20).contains(&list.len());
+        let bad_member = list.iter().any(|l| !(1..=256).contains(&l.chars().count()));
+        if !bad_length && !bad_member {
+            return;
+        }
         let shown = format!("[{}]", list.join(", "));
         self.violation(&rules::STAGES_SHAPE, path, Some(&shown), bound_broken("length", list.len(), 1, 20));
         if list.iter().any(|l| !(1..=256).contains(&l.chars().count())) {

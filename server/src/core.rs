@@ -255,7 +255,7 @@ impl Core {
                 let message = self.scope(region).map(|s| s.translate_message(&e.message, &name)).unwrap_or(e.message);
                 return fail(WireError::client(&e.code, message));
             }
-            Expect::Ok(v) => v,
+            Expect::Ok(v) => v.into_value(),
         };
         if mutating {
             if let Some(journal) = &mut self.journal {

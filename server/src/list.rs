@@ -192,7 +192,7 @@ pub fn describe(model: &Model, secret: &Secret) -> Option<Value> {
     one.secrets.insert(secret.name.clone(), secret.clone());
     let req = Request::DescribeSecret(SecretIdOnly { secret_id: secret.name.clone() });
     match branches(&one, &req).into_iter().next()?.outcome.expect {
-        Expect::Ok(v) => Some(v),
+        Expect::Ok(v) => Some(v.into_value()),
         Expect::Err(_) => None,
     }
 }

@@ -47,7 +47,7 @@ impl ModelTarget {
 /// Turns a model outcome into what a target would send.
 pub fn to_observed(expect: &Expect, request: &Request) -> Observed {
     match expect {
-        Expect::Ok(v) => Observed::Ok(concrete(v.clone(), "", request)),
+        Expect::Ok(v) => Observed::Ok(concrete(v.value().clone(), "", request)),
         Expect::Err(e) => Observed::Error { code: e.code.clone(), message: e.message.clone(), status: Some(400) },
     }
 }

@@ -4,12 +4,13 @@ use super::{base, date, existing, DAY_MS};
 use crate::engine::Ctx;
 use crate::outcome::{ApiError, ANY};
 use crate::request::{DeleteSecret, SecretIdOnly};
+use crate::response::Response;
 use crate::rules;
 use crate::state::{name_of, Model};
 use serde_json::Value;
 
 /// DeleteSecret.
-pub fn delete_secret(m: &mut Model, i: &DeleteSecret, cx: &mut Ctx) -> Result<Value, ApiError> {
+pub fn delete_secret(m: &mut Model, i: &DeleteSecret, cx: &mut Ctx) -> Result<Response, ApiError> {
     let force = i.force_delete_without_recovery.unwrap_or(false);
     // The range is checked before the combination with ForceDeleteWithoutRecovery, with this text
     // (GH getmoto/moto#6461, re-run against AWS in 2023).
@@ -42,7 +43,7 @@ pub fn delete_secret(m: &mut Model, i: &DeleteSecret, cx: &mut Ctx) -> Result<Va
             o.insert("ARN".into(), Value::String(ANY.into()));
         }
         o.insert("DeletionDate".into(), date(m.clock));
-        return Ok(Value::Object(o));
+        return Ok(Value::Object(o).into());
     }
     let clock = m.clock;
     let secret = existing(m, &i.secret_id, cx)?;
@@ -62,11 +63,11 @@ pub fn delete_secret(m: &mut Model, i: &DeleteSecret, cx: &mut Ctx) -> Result<Va
     secret.deleted = true;
     let mut o = base(&secret.name);
     o.insert("DeletionDate".into(), date(at + days * DAY_MS));
-    Ok(Value::Object(o))
+    Ok(Value::Object(o).into())
 }
 
 /// RestoreSecret.
-pub fn restore_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<Value, ApiError> {
+pub fn restore_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<Response, ApiError> {
     let secret = existing(m, &i.secret_id, cx)?;
     if !secret.deleted {
         cx.cite(&rules::RESTORE_NOT_DELETED);
@@ -81,5 +82,5 @@ pub fn restore_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<V
     }
     secret.deleted = false;
     secret.deletion = None;
-    Ok(Value::Object(base(&secret.name)))
+    Ok(Value::Object(base(&secret.name)).into())
 }

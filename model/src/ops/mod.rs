@@ -11,6 +11,7 @@ mod write;
 use crate::engine::Ctx;
 use crate::outcome::ApiError;
 use crate::request::Request;
+use crate::response::Response;
 use crate::rules;
 use crate::state::{logical_arn, name_of, Model, Secret};
 use serde_json::{Map, Value};
@@ -18,7 +19,7 @@ use serde_json::{Map, Value};
 pub use rotate::{finish_external_rotation, rotation_value};
 
 /// Runs one request.
-pub fn dispatch(m: &mut Model, req: &Request, cx: &mut Ctx) -> Result<Value, ApiError> {
+pub fn dispatch(m: &mut Model, req: &Request, cx: &mut Ctx) -> Result<Response, ApiError> {
     crate::validate::constraints(req, &m.waived, cx)?;
     crate::validate::secret_id(req, cx)?;
     match req {
@@ -77,13 +78,13 @@ pub(crate) fn live_ref<'m>(m: &'m Model, id: &str, cx: &mut Ctx) -> Result<&'m S
 /// [`existing_ref`] for changing the secret (which copies it if the state is shared).
 pub(crate) fn existing<'m>(m: &'m mut Model, id: &str, cx: &mut Ctx) -> Result<&'m mut Secret, ApiError> {
     existing_ref(m, id, cx)?;
-    Ok(m.secrets.get_mut(name_of(id)).expect("looked up above"))
+    Ok(m.secrets.get_mut_present(name_of(id)).expect("looked up above"))
 }
 
 /// [`live_ref`] for changing the secret (which copies it if the state is shared).
 pub(crate) fn live<'m>(m: &'m mut Model, id: &str, cx: &mut Ctx) -> Result<&'m mut Secret, ApiError> {
     live_ref(m, id, cx)?;
-    Ok(m.secrets.get_mut(name_of(id)).expect("looked up above"))
+    Ok(m.secrets.get_mut_present(name_of(id)).expect("looked up above"))
 }
 
 /// `{ARN, Name}`, the start of most responses.

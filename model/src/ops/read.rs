@@ -5,8 +5,10 @@ use super::{base, date, existing_ref, labels_json, live, live_ref, DAY_MS};
 use crate::engine::Ctx;
 use crate::outcome::{ApiError, ANY};
 use crate::request::{GetSecretValue, ListSecretVersionIds, SecretIdOnly};
+use crate::response::Response;
+use crate::response::Snapshot;
 use crate::rules;
-use crate::state::{Model, Secret, SecretValue, AWSCURRENT};
+use crate::state::{name_of, Model, Secret, SecretValue, Version, AWSCURRENT};
 use serde_json::{Map, Value};
 
 fn no_stage(label: &str, cx: &mut Ctx) -> ApiError {
@@ -31,13 +33,13 @@ fn no_version(id: &str, cx: &mut Ctx) -> ApiError {
 pub(crate) fn mark_accessed(secret: &mut Secret, version_id: &str, clock: u64) {
     let day = clock - clock % DAY_MS;
     secret.last_accessed = Some(day);
-    if let Some(v) = secret.versions.get_mut(version_id) {
+    if let Some(mut v) = secret.versions.get_mut(version_id) {
         v.last_accessed = Some(day);
     }
 }
 
 /// GetSecretValue.
-pub fn get_secret_value(m: &mut Model, i: &GetSecretValue, cx: &mut Ctx) -> Result<Value, ApiError> {
+pub fn get_secret_value(m: &mut Model, i: &GetSecretValue, cx: &mut Ctx) -> Result<Response, ApiError> {
     let secret = live_ref(m, &i.secret_id, cx)?;
     let version = match (i.version_id.as_deref(), i.version_stage.as_deref()) {
         (Some(id), stage) => {
@@ -84,16 +86,27 @@ pub fn get_secret_value(m: &mut Model, i: &GetSecretValue, cx: &mut Ctx) -> Resu
         }
     };
     cx.cite(&rules::GET_DEFAULT_CURRENT);
-    let version = version.clone();
+    if version.is_deprecated() {
+        // Whether AWS sends an empty list or no member for a deprecated version is unknown.
+        cx.cite(&rules::GET_DEPRECATED);
+    }
+    let id = version.id.clone();
     let clock = m.clock;
     let day = clock - clock % DAY_MS;
-    let secret = if secret.last_accessed == Some(day) && version.last_accessed == Some(day) {
-        secret
-    } else {
+    if secret.last_accessed != Some(day) || version.last_accessed != Some(day) {
         let secret = live(m, &i.secret_id, cx)?;
-        mark_accessed(secret, &version.id, clock);
-        secret
-    };
+        mark_accessed(secret, &id, clock);
+    }
+    // Reading changes only dates the response does not show, so the snapshot answers as before.
+    let snapshot = Snapshot::new(&m.secrets, name_of(&i.secret_id));
+    Ok(Response::deferred(move || {
+        let secret = snapshot.secret();
+        secret_value_json(secret, &secret.versions[&id])
+    }))
+}
+
+/// GetSecretValue's response for `version`.
+fn secret_value_json(secret: &Secret, version: &Version) -> Value {
     let mut o = base(&secret.name);
     o.insert("VersionId".into(), Value::String(version.id.clone()));
     match version.value.as_ref().expect("versions without a value were refused above") {
@@ -106,14 +119,11 @@ pub fn get_secret_value(m: &mut Model, i: &GetSecretValue, cx: &mut Ctx) -> Resu
             o.insert("SecretBinary".into(), serde_json::to_value(b).expect("blob serialises"));
         }
     }
-    if version.is_deprecated() {
-        // Whether AWS sends an empty list or no member for a deprecated version is unknown.
-        cx.cite(&rules::GET_DEPRECATED);
-    } else {
+    if !version.is_deprecated() {
         o.insert("VersionStages".into(), labels_json(&version.labels));
     }
     o.insert("CreatedDate".into(), date(version.created));
-    Ok(Value::Object(o))
+    Value::Object(o)
 }
 
 /// RotationRules as DescribeSecret shows them: what the caller set, plus, for a ScheduleExpression,
@@ -132,10 +142,19 @@ fn rules_shown(r: &crate::request::RotationRules) -> Value {
 }
 
 /// DescribeSecret.
-pub fn describe_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<Value, ApiError> {
+pub fn describe_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<Response, ApiError> {
     let secret = existing_ref(m, &i.secret_id, cx)?;
     cx.cite(&rules::DESCRIBE_DATES);
     cx.cite(&rules::DESCRIBE);
+    if secret.deleted {
+        cx.cite(&rules::DESCRIBE_DELETED);
+    }
+    let snapshot = Snapshot::new(&m.secrets, name_of(&i.secret_id));
+    Ok(Response::deferred(move || describe_json(snapshot.secret())))
+}
+
+/// DescribeSecret's response for `secret`.
+fn describe_json(secret: &Secret) -> Value {
     let mut o = base(&secret.name);
     let opt_str = |v: &Option<String>| v.clone().map(Value::String).unwrap_or(Value::Null);
     let opt_date = |v: Option<u64>| v.map(date).unwrap_or(Value::Null);
@@ -186,22 +205,22 @@ pub fn describe_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<
         o.insert("NextRotationDate".into(), next);
     }
     let mut map = Map::new();
-    for v in secret.versions.values().filter(|v| !v.is_deprecated()) {
+    for id in secret.versions.labelled_ids() {
+        let v = &secret.versions[id];
         map.insert(v.id.clone(), labels_json(&v.labels));
     }
     o.insert("VersionIdsToStages".into(), if map.is_empty() { Value::Null } else { Value::Object(map) });
     if secret.deleted {
-        cx.cite(&rules::DESCRIBE_DELETED);
         let when = secret.deletion.map(|(at, days)| date(at + days * DAY_MS));
         o.insert("DeletedDate".into(), when.unwrap_or_else(|| Value::String(ANY.into())));
     } else {
         o.insert("DeletedDate".into(), Value::Null);
     }
-    Ok(Value::Object(o))
+    Value::Object(o)
 }
 
 /// ListSecretVersionIds (one page).
-pub fn list_secret_version_ids(m: &mut Model, i: &ListSecretVersionIds, cx: &mut Ctx) -> Result<Value, ApiError> {
+pub fn list_secret_version_ids(m: &mut Model, i: &ListSecretVersionIds, cx: &mut Ctx) -> Result<Response, ApiError> {
     let secret = existing_ref(m, &i.secret_id, cx)?;
     if secret.deleted {
         cx.cite(&rules::LIST_DELETED);
@@ -214,13 +233,11 @@ pub fn list_secret_version_ids(m: &mut Model, i: &ListSecretVersionIds, cx: &mut
     }
     cx.cite(&rules::LIST_VERSIONS);
     let include_deprecated = i.include_deprecated.unwrap_or(false);
-    let mut listed: Vec<_> =
-        secret.versions.values().filter(|v| v.value.is_some() && (include_deprecated || !v.is_deprecated())).collect();
-    listed.sort_by_key(|v| v.seq);
+    let count = listed(secret, include_deprecated).count();
     let offset = match i.next_token.as_deref() {
         None => 0,
         Some(t) => match t.strip_prefix("page-").and_then(|n| n.parse::<usize>().ok()) {
-            Some(n) if n <= listed.len() => n,
+            Some(n) if n <= count => n,
             _ => {
                 return cx.fail_any(
                     &rules::LIST_PAGE,
@@ -234,26 +251,45 @@ pub fn list_secret_version_ids(m: &mut Model, i: &ListSecretVersionIds, cx: &mut
     if i.max_results.is_some() || i.next_token.is_some() {
         cx.cite(&rules::LIST_PAGE);
     }
-    let end = offset.saturating_add(page).min(listed.len());
-    let mut versions = Vec::new();
-    for v in &listed[offset..end] {
-        let mut e = Map::new();
-        e.insert("VersionId".into(), Value::String(v.id.clone()));
-        if v.is_deprecated() {
-            e.insert("VersionStages".into(), Value::Null);
-        } else {
-            e.insert("VersionStages".into(), labels_json(&v.labels));
-        }
-        e.insert("CreatedDate".into(), date(v.created));
-        // Every version lists the key that encrypts it; the default key is named like this
-        // (LS-SNAP `test_deprecated_secret_version_stage`). LastAccessedDate only once read.
-        e.insert("KmsKeyIds".into(), serde_json::json!(["DefaultEncryptionKey"]));
-        e.insert("LastAccessedDate".into(), v.last_accessed.map(date).unwrap_or(Value::Null));
-        versions.push(Value::Object(e));
+    let end = offset.saturating_add(page).min(count);
+    let snapshot = Snapshot::new(&m.secrets, name_of(&i.secret_id));
+    Ok(Response::deferred(move || {
+        let secret = snapshot.secret();
+        let mut all: Vec<&Version> = listed(secret, include_deprecated).collect();
+        all.sort_by_key(|v| v.seq);
+        let next = if end < all.len() { Value::String(format!("page-{end}")) } else { Value::Null };
+        let mut o = base(&secret.name);
+        o.insert("Versions".into(), Value::Array(all[offset..end].iter().map(|v| listed_json(v)).collect()));
+        o.insert("NextToken".into(), next);
+        Value::Object(o)
+    }))
+}
+
+/// The versions ListSecretVersionIds shows (those with a value; deprecated ones on request), in
+/// id order.
+fn listed(secret: &Secret, include_deprecated: bool) -> impl Iterator<Item = &Version> {
+    let (all, labelled) = if include_deprecated {
+        (Some(secret.versions.values()), None)
+    } else {
+        // Only versions with a label: the label index has them without a scan.
+        (None, Some(secret.versions.labelled_ids().into_iter().map(|id| &secret.versions[id])))
+    };
+    all.into_iter().flatten().chain(labelled.into_iter().flatten()).filter(|v| v.value.is_some())
+}
+
+/// One entry of ListSecretVersionIds' `Versions`.
+fn listed_json(v: &Version) -> Value {
+    let mut e = Map::new();
+    e.insert("VersionId".into(), Value::String(v.id.clone()));
+    if v.is_deprecated() {
+        e.insert("VersionStages".into(), Value::Null);
+    } else {
+        e.insert("VersionStages".into(), labels_json(&v.labels));
     }
-    let mut o = base(&secret.name);
-    o.insert("Versions".into(), Value::Array(versions));
-    let next = if end < listed.len() { Value::String(format!("page-{end}")) } else { Value::Null };
-    o.insert("NextToken".into(), next);
-    Ok(Value::Object(o))
+    e.insert("CreatedDate".into(), date(v.created));
+    // Every version lists the key that encrypts it; the default key is named like this
+    // (LS-SNAP `test_deprecated_secret_version_stage`). LastAccessedDate only once read.
+    e.insert("KmsKeyIds".into(), serde_json::json!(["DefaultEncryptionKey"]));
+    e.insert("LastAccessedDate".into(), v.last_accessed.map(date).unwrap_or(Value::Null));
+    Value::Object(e)
 }

@@ -10,6 +10,7 @@ use crate::engine::Ctx;
 use crate::labels;
 use crate::outcome::{ApiError, ANY};
 use crate::request::{RotateSecret, RotationRules, SecretIdOnly};
+use crate::response::Response;
 use crate::rules;
 use crate::schedule;
 use crate::state::{FunctionBehaviour, Model, Secret, SecretValue, Step, Version, AWSCURRENT, AWSPENDING};
@@ -24,7 +25,7 @@ pub fn rotation_value(token: &str) -> String {
 }
 
 /// RotateSecret.
-pub fn rotate_secret(m: &mut Model, i: &RotateSecret, cx: &mut Ctx) -> Result<Value, ApiError> {
+pub fn rotate_secret(m: &mut Model, i: &RotateSecret, cx: &mut Ctx) -> Result<Response, ApiError> {
     let token = validate::token(i.client_request_token.as_deref(), true, cx)?;
     if let Some(r) = &i.rotation_rules {
         if let Err(e) = schedule::check(r).or_else(|e| if cx.waives(e.rule) { Ok(()) } else { Err(e) }) {
@@ -97,7 +98,7 @@ pub fn rotate_secret(m: &mut Model, i: &RotateSecret, cx: &mut Ctx) -> Result<Va
         // The VersionId returned for a test-only rotation is [U] (§11.4).
         o.insert("VersionId".into(), Value::String(ANY.into()));
     }
-    Ok(Value::Object(o))
+    Ok(Value::Object(o).into())
 }
 
 fn save_config(secret: &mut Secret, lambda: Option<&String>, rules_in: Option<&RotationRules>, clock: u64) {
@@ -203,7 +204,7 @@ fn test_rotation(secret: &mut Secret, token: &str, clock: u64, cx: &mut Ctx) {
 }
 
 /// CancelRotateSecret (§5.11).
-pub fn cancel_rotate_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<Value, ApiError> {
+pub fn cancel_rotate_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Result<Response, ApiError> {
     let secret = live(m, &i.secret_id, cx)?;
     let mut o = base(&secret.name);
     if secret.rotation.enabled.is_none() {
@@ -223,5 +224,5 @@ pub fn cancel_rotate_secret(m: &mut Model, i: &SecretIdOnly, cx: &mut Ctx) -> Re
             o.insert("VersionId".into(), Value::String(p.to_string()));
         }
     }
-    Ok(Value::Object(o))
+    Ok(Value::Object(o).into())
 }

@@ -5,11 +5,12 @@ use crate::engine::Ctx;
 use crate::labels;
 use crate::outcome::ApiError;
 use crate::request::UpdateSecretVersionStage;
+use crate::response::Response;
 use crate::rules;
 use crate::state::{Model, AWSCURRENT};
 use serde_json::Value;
 
-fn mismatch(label: &str, cx: &mut Ctx) -> Result<Value, ApiError> {
+fn mismatch(label: &str, cx: &mut Ctx) -> Result<Response, ApiError> {
     cx.fail(
         &rules::USVS_REMOVE_MISMATCH,
         ApiError::code_only(
@@ -26,7 +27,7 @@ pub fn update_secret_version_stage(
     m: &mut Model,
     i: &UpdateSecretVersionStage,
     cx: &mut Ctx,
-) -> Result<Value, ApiError> {
+) -> Result<Response, ApiError> {
     let secret = live(m, &i.secret_id, cx)?;
     let label = i.version_stage.as_str();
     let holder = secret.holder(label).map(str::to_string);
@@ -105,5 +106,5 @@ pub fn update_secret_version_stage(
             labels::check_limit(secret, cx)?;
         }
     }
-    Ok(Value::Object(base(&secret.name)))
+    Ok(Value::Object(base(&secret.name)).into())
 }

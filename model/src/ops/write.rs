@@ -7,6 +7,7 @@ use crate::engine::Ctx;
 use crate::labels;
 use crate::outcome::ApiError;
 use crate::request::{CreateSecret, PutSecretValue, UpdateSecret};
+use crate::response::Response;
 use crate::rules;
 use crate::state::{logical_arn, Model, Secret, SecretValue, Version, AWSCURRENT, AWSPENDING};
 use crate::validate;
@@ -39,9 +40,11 @@ pub(crate) fn store_value(
     clock: u64,
     cx: &mut Ctx,
 ) -> Result<Stored, ApiError> {
-    let default = [AWSCURRENT.to_string()];
     let explicit = stages.is_some();
-    let wanted: &[String] = stages.unwrap_or(&default);
+    let mut wanted: Vec<&str> = match stages {
+        Some(list) => list.iter().map(String::as_str).collect(),
+        None => vec![AWSCURRENT],
+    };
     if let Some(existing) = secret.versions.get(token) {
         match &existing.value {
             Some(v) if *v == value => {
@@ -54,7 +57,7 @@ pub(crate) fn store_value(
             None => {
                 cx.cite(&rules::TOKEN_FILLS_PLACEHOLDER);
                 secret.versions.get_mut(token).expect("checked above").value = Some(value);
-                attach_all(secret, wanted, token, cx);
+                attach_all(secret, &wanted, token, cx);
                 labels::check_limit(secret, cx)?;
                 return Ok(Stored { version_id: token.to_string() });
             }
@@ -72,18 +75,17 @@ pub(crate) fn store_value(
     let seq = secret.next_seq;
     secret.next_seq += 1;
     secret.versions.insert(token.to_string(), Version::new(token, Some(value), clock, seq));
-    let mut wanted: Vec<String> = wanted.to_vec();
-    if secret.holder(AWSCURRENT).is_none() && !wanted.iter().any(|l| l == AWSCURRENT) {
+    if secret.holder(AWSCURRENT).is_none() && !wanted.contains(&AWSCURRENT) {
         cx.cite(&rules::PUT_FIRST_VERSION_CURRENT);
-        wanted.push(AWSCURRENT.to_string());
+        wanted.push(AWSCURRENT);
     }
     if explicit {
         cx.cite(&rules::PUT_STAGES);
     } else {
         cx.cite(&rules::PUT_DEFAULT_CURRENT);
     }
-    let takes_current = wanted.iter().any(|l| l == AWSCURRENT);
-    let takes_pending = wanted.iter().any(|l| l == AWSPENDING);
+    let takes_current = wanted.contains(&AWSCURRENT);
+    let takes_pending = wanted.contains(&AWSPENDING);
     if takes_current && !takes_pending {
         if let Some(p) = secret.holder(AWSPENDING).map(str::to_string) {
             cx.cite(&rules::ROTATION_ABANDONED);
@@ -100,10 +102,11 @@ pub(crate) fn store_value(
 /// version it leaves does not depend on where AWSCURRENT stands in the list; a label the caller
 /// names explicitly (AWSPREVIOUS included) then lands where the caller asked. The order AWS uses
 /// is not documented ([U], semantics.md §11).
-fn attach_all(secret: &mut Secret, wanted: &[String], to: &str, cx: &mut Ctx) {
-    let (current, others): (Vec<&String>, Vec<&String>) = wanted.iter().partition(|l| *l == AWSCURRENT);
-    for l in current.into_iter().chain(others) {
-        labels::attach(secret, l, to, cx);
+fn attach_all<L: AsRef<str>>(secret: &mut Secret, wanted: &[L], to: &str, cx: &mut Ctx) {
+    let current = wanted.iter().filter(|l| l.as_ref() == AWSCURRENT);
+    let others = wanted.iter().filter(|l| l.as_ref() != AWSCURRENT);
+    for l in current.chain(others) {
+        labels::attach(secret, l.as_ref(), to, cx);
     }
 }
 
@@ -133,7 +136,7 @@ fn collect_garbage(secret: &mut Secret, clock: u64, cx: &mut Ctx) {
 }
 
 /// CreateSecret (§5.2).
-pub fn create_secret(m: &mut Model, i: &CreateSecret, cx: &mut Ctx) -> Result<Value, ApiError> {
+pub fn create_secret(m: &mut Model, i: &CreateSecret, cx: &mut Ctx) -> Result<Response, ApiError> {
     let token = validate::token(i.client_request_token.as_deref(), false, cx)?;
     let value = validate::value(i.secret_string.as_ref(), i.secret_binary.as_ref(), cx)?;
     let clock = m.clock;
@@ -152,7 +155,7 @@ pub fn create_secret(m: &mut Model, i: &CreateSecret, cx: &mut Ctx) -> Result<Va
                 cx.cite(&rules::TOKEN_SAME_VALUE);
                 let mut o = base(&i.name);
                 o.insert("VersionId".into(), Value::String(token.to_string()));
-                return Ok(Value::Object(o));
+                return Ok(Value::Object(o).into());
             }
             return Err(token_in_use(token, &i.name, cx));
         }
@@ -187,11 +190,11 @@ pub fn create_secret(m: &mut Model, i: &CreateSecret, cx: &mut Ctx) -> Result<Va
         }
     }
     m.secrets.insert(i.name.clone(), secret);
-    Ok(Value::Object(o))
+    Ok(Value::Object(o).into())
 }
 
 /// PutSecretValue (§5.3).
-pub fn put_secret_value(m: &mut Model, i: &PutSecretValue, cx: &mut Ctx) -> Result<Value, ApiError> {
+pub fn put_secret_value(m: &mut Model, i: &PutSecretValue, cx: &mut Ctx) -> Result<Response, ApiError> {
     let token = validate::token(i.client_request_token.as_deref(), false, cx)?;
     let value = validate::value(i.secret_string.as_ref(), i.secret_binary.as_ref(), cx)?;
     let Some(value) = value else {
@@ -204,15 +207,20 @@ pub fn put_secret_value(m: &mut Model, i: &PutSecretValue, cx: &mut Ctx) -> Resu
     let clock = m.clock;
     let secret = live(m, &i.secret_id, cx)?;
     let stored = store_value(secret, token, value, i.version_stages.as_deref(), clock, cx)?;
-    let mut o = base(&secret.name);
-    let labels = &secret.versions[&stored.version_id].labels;
-    o.insert("VersionId".into(), Value::String(stored.version_id.clone()));
-    o.insert("VersionStages".into(), labels_json(labels));
-    Ok(Value::Object(o))
+    // Built when read, from copies of the three things it shows.
+    let name = secret.name.clone();
+    let labels: Vec<String> = secret.versions[&stored.version_id].labels.iter().cloned().collect();
+    let id = stored.version_id;
+    Ok(Response::deferred(move || {
+        let mut o = base(&name);
+        o.insert("VersionId".into(), Value::String(id.clone()));
+        o.insert("VersionStages".into(), labels_json(&labels));
+        Value::Object(o)
+    }))
 }
 
 /// UpdateSecret (§5.4): a new value makes a new AWSCURRENT version; without one only metadata changes.
-pub fn update_secret(m: &mut Model, i: &UpdateSecret, cx: &mut Ctx) -> Result<Value, ApiError> {
+pub fn update_secret(m: &mut Model, i: &UpdateSecret, cx: &mut Ctx) -> Result<Response, ApiError> {
     let has_value = i.secret_string.is_some() || i.secret_binary.is_some();
     let token = if has_value {
         Some(validate::token(i.client_request_token.as_deref(), false, cx)?)
@@ -240,5 +248,5 @@ pub fn update_secret(m: &mut Model, i: &UpdateSecret, cx: &mut Ctx) -> Result<Va
             o.insert("VersionId".into(), Value::Null);
         }
     }
-    Ok(Value::Object(o))
+    Ok(Value::Object(o).into())
 }
