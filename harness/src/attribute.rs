@@ -73,34 +73,14 @@ pub fn attribute(
 /// How many refusal rules ablation switches off at most, one after another.
 const MAX_WAIVED: usize = 4;
 
-/// How closely an ablated outcome agrees with what the target did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Agreement {
-    /// Everything compared matches.
-    Exact,
-    /// The same kind of answer (a success, or an error with the same code and a text the model
-    /// does not know), with other response members: the deviation from the switched-off rule is
-    /// explained, and what else differs is another cause (seen on its own elsewhere).
-    Kind,
-}
-
-/// An error whose exact text AWS is known to use and the target does not is another check's
-/// answer (the target's own check, in its own words), not the ablated rule's: only an error whose
-/// text the model does not know agrees by its code alone.
-fn agreement(expected: &sm_model::Expect, observed: &Observed) -> Option<Agreement> {
-    match check(expected, observed) {
-        Ok(()) => Some(Agreement::Exact),
-        Err(Mismatch::Field { .. } | Mismatch::Order { .. }) => Some(Agreement::Kind),
-        Err(Mismatch::Message { .. }) => None,
-        Err(Mismatch::Kind { .. } | Mismatch::Code { .. }) => None,
-    }
-}
-
-/// The first outcome the model allows for `request` with `rule` switched off that agrees with
-/// `observed` (exactly if any does, else in kind: [`Agreement::Kind`]), and every state such outcomes lead to
-/// (with the rules back on). When the request then fails on another refusal rule that does not
-/// agree either, that rule is switched off too (a target that looks the secret up first checks
-/// every validation after it), up to [`MAX_WAIVED`] rules.
+/// The first outcome the model allows for `request` with `rule` switched off that matches
+/// `observed` exactly, and every state such outcomes lead to (with the rules back on). When the
+/// request then fails on another refusal rule that does not match either, that rule is switched
+/// off too (a target that looks the secret up first checks every validation after it), up to
+/// [`MAX_WAIVED`] rules. An error must match exactly: one whose exact text AWS is known to use and
+/// the target does not is another check's answer (the target's own, in its own words). A success
+/// whose members differ does not match either: the target let the request through (the fallback
+/// in [`attribute`] says so), but what it stored is not known, so there is no state to follow.
 fn ablate(
     states: &[Model],
     request: &Request,
@@ -109,33 +89,26 @@ fn ablate(
 ) -> Option<(Outcome, Vec<Model>)> {
     let mut waived: Vec<&'static Rule> = vec![rule];
     loop {
-        // The best agreement so far, its first outcome, and the states of outcomes that agree as well.
-        let mut best: Option<(Agreement, Outcome, Vec<Model>)> = None;
+        let mut first: Option<Outcome> = None;
+        let mut kept: Vec<Model> = Vec::new();
         let mut next: Option<&'static Rule> = None;
         for s in states {
             let ablated = waived.iter().fold(s.clone(), |m, r| m.waiving(r));
             for b in branches(&ablated, request) {
-                let Some(a) = agreement(&b.outcome.expect, observed) else {
-                    if !b.outcome.is_ok() && next.is_none() {
-                        next = Some(deciding_rule(&b.outcome)).filter(|r| !waived.contains(r));
+                if check(&b.outcome.expect, observed).is_ok() {
+                    first.get_or_insert(b.outcome);
+                    let mut state = b.state;
+                    state.waived.clear();
+                    if !kept.contains(&state) {
+                        kept.push(state);
                     }
-                    continue;
-                };
-                let mut state = b.state;
-                state.waived.clear();
-                match &mut best {
-                    Some((have, _, _)) if a > *have => {}
-                    Some((have, _, kept)) if a == *have => {
-                        if !kept.contains(&state) {
-                            kept.push(state);
-                        }
-                    }
-                    _ => best = Some((a, b.outcome, vec![state])),
+                } else if !b.outcome.is_ok() && next.is_none() {
+                    next = Some(deciding_rule(&b.outcome)).filter(|r| !waived.contains(r));
                 }
             }
         }
-        if let Some((_, outcome, kept)) = best {
-            return Some((outcome, kept));
+        if let Some(o) = first {
+            return Some((o, kept));
         }
         match next {
             Some(r) if waived.len() < MAX_WAIVED => waived.push(r),
@@ -198,9 +171,10 @@ mod tests {
     }
 
     #[test]
-    fn a_success_with_other_members_still_adopts_what_was_let_through() {
+    fn a_success_with_other_members_names_the_cause_but_is_not_followed() {
         // The target lets both values through and leaves VersionId out of its answer: it does not
-        // enforce exclusivity (the missing member is a cause of its own, seen on a plain create).
+        // enforce exclusivity (the missing member is a cause of its own, seen on a plain create);
+        // what version it stored is not known, so its state is not adopted.
         let last = create("s0", T1, Some("v0"), Some(b"\x00\x01"));
         let a = attribute_after(
             &[],
@@ -208,7 +182,7 @@ mod tests {
             ok(serde_json::json!({"ARN": sm_model::state::logical_arn("s0"), "Name": "s0"})),
         );
         assert_eq!(a.cause.to_string(), "does not enforce input.value-exclusive");
-        assert!(a.adoptable.is_some(), "the secret the target created is followed");
+        assert!(a.adoptable.is_none(), "the target's state is not the ablated model's");
     }
 
     #[test]
