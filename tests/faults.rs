@@ -123,13 +123,16 @@ fn injected_faults_are_faults_never_divergences_and_nothing_is_left_behind() {
             }
 
             // Every fault injected into a case's request is reported, and nothing else is. The
-            // cases are the run's first executions (nothing is shrunk), c0 to c{CASES-1}; later
-            // names are the catalogue replays', whose faults make entries unknown (checked below).
-            let injected_in_cases = injected
+            // cases are the run's first executions, c0 to c{cases run - 1} (fewer than CASES when
+            // the run ends because the target keeps failing); later names are the reproductions'
+            // and the catalogue replays', whose faults make entries unknown (checked below).
+            let in_cases: Vec<String> = injected
                 .iter()
                 .filter(|i| i.operation != "ListSecrets" && !is_force_delete(&i.operation, &i.body))
-                .filter(|i| case_of(&i.body, &prefix).is_some_and(|c| c < CASES))
-                .count();
+                .filter(|i| case_of(&i.body, &prefix).is_some_and(|c| c < report.cases_run))
+                .map(|i| format!("{} {}", i.operation, i.body))
+                .collect();
+            let injected_in_cases = in_cases.len();
             let case_faults = report
                 .faults
                 .iter()
@@ -140,8 +143,10 @@ fn injected_faults_are_faults_never_divergences_and_nothing_is_left_behind() {
             }
             if injected_in_cases != case_faults {
                 problem(format!(
-                    "{injected_in_cases} faults injected into cases, {case_faults} reported: {:?}",
-                    report.faults.iter().map(|f| (&f.op, f.kind.name(), &f.detail)).collect::<Vec<_>>()
+                    "{injected_in_cases} faults injected into cases ({in_cases:?}), {case_faults} reported: {:?} ({} cases run, aborted: {:?})",
+                    report.faults.iter().map(|f| (&f.op, f.kind.name(), &f.input)).collect::<Vec<_>>(),
+                    report.cases_run,
+                    report.aborted
                 ));
             }
             // No divergence the same seed does not show directly and the catalogue does not hold.

@@ -81,7 +81,13 @@ impl Follower {
 
     /// Follows one answer.
     pub fn step(&mut self, request: &Request, observed: &Observed) -> Followed {
-        if self.retired.contains(name_of(request.secret_id())) {
+        let retired = self.retired.contains(name_of(request.secret_id()));
+        // A fault is a fault whichever secret it names: reported as such, never dropped. On a
+        // retired secret the model expects nothing and follows nothing.
+        if let (Observed::Fault { .. }, true) = (observed, retired) {
+            return Followed::Unknown(None);
+        }
+        if retired {
             return Followed::Unchecked;
         }
         if let Observed::Fault { .. } = observed {
@@ -205,5 +211,8 @@ mod tests {
         assert_eq!(d.continuation, Continuation::Retired("s0".into()));
         assert!(f.retired().contains("s0"));
         assert!(matches!(f.step(&put, &stored), Followed::Unchecked), "a retired secret is not checked");
+        // ... but a fault on it is still a fault.
+        let reset = Observed::Fault { kind: crate::target::FaultKind::Connection, detail: "reset".into() };
+        assert!(matches!(f.step(&put, &reset), Followed::Unknown(None)), "a fault is never dropped");
     }
 }
