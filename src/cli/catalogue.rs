@@ -114,6 +114,12 @@ async fn grow(args: GrowArgs) -> Result<u8, Failure> {
             sm_harness::runner::sweep(&*target, &session).await;
             return Err(Failure { code: EXIT_TARGET, error: anyhow::anyhow!("seed {seed}: {why}") });
         }
+        // An interrupted seed is not drafted from: stopping the emulator under it makes faults
+        // (LocalStack answers HTTP 500 while it shuts down) that are not the emulator's behaviour.
+        if session.is_interrupted() {
+            println!("seed {seed}: interrupted after {} cases; nothing drafted from it", report.cases_run);
+            break;
+        }
         let (mut fresh, mut symptoms) = (Vec::new(), 0);
         for f in &report.found {
             if let Some(known) = catalogue.entry_of(&f.cause) {
@@ -186,9 +192,6 @@ async fn grow(args: GrowArgs) -> Result<u8, Failure> {
         );
         // Drafts are written after every seed, so an interrupted grow keeps what it found.
         save_drafts(&drafts, &args.out)?;
-        if session.is_interrupted() {
-            break;
-        }
         quiet = if fresh.is_empty() { quiet + 1 } else { 0 };
         if quiet >= args.until_quiet {
             saturated_at = Some(seed);
