@@ -9,10 +9,11 @@
 //! Otherwise the difference itself names the cause: another code or message for the rule, a
 //! refusal of what the rule allows, or an effect that differs under the rule that decided a
 //! success. Which code, member or earlier check showed it is the symptom ([`DivergenceId`]), so
-//! one cause groups what one behaviour of the target explains.
+//! one cause groups what one behaviour of the target explains. The model states the ablated
+//! model reached are returned too, so a run can go on from what the target did
+//! ([`crate::follow`]).
 //!
-//! [`DivergenceId`]: crate::finding::DivergenceId The model states the ablated model
-//! reached are returned too, so a run can go on from what the target did ([`crate::follow`]).
+//! [`DivergenceId`]: crate::finding::DivergenceId
 
 use crate::finding::{Cause, Deviation};
 use crate::matcher::{check, Mismatch};
@@ -260,7 +261,7 @@ mod tests {
     }
 
     #[test]
-    fn refusing_a_success_is_an_effect() {
+    fn refusing_a_success_is_refusing_what_the_rule_allows() {
         let last = create("s0", T1, Some("v0"), None);
         let a = attribute_after(&[], &last, err("InternalFailure", "no"));
         assert_eq!(a.cause.to_string(), "refuses what label.first-current allows");

@@ -66,6 +66,11 @@ impl Entry {
         ops
     }
 
+    /// Whether the entry holds a reproduction of `divergence` (a symptom it has shown before).
+    pub fn holds(&self, divergence: &DivergenceId) -> bool {
+        self.reproductions.iter().any(|r| r.divergence == *divergence)
+    }
+
     /// Whether a divergence found by a run is explained by this entry.
     pub fn matches(&self, found: &Found) -> bool {
         found.cause == self.cause

@@ -35,16 +35,23 @@ pub struct Version {
     pub seq: u64,
 }
 
-/// Member by member, after a check for the very same version (shared by two states).
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
+impl Version {
+    /// Whether `self` and `other` hold the same data, ignoring when it was last read
+    /// (LastAccessedDate); the very same version (shared by two states) is checked first.
+    pub fn same_content(&self, other: &Version) -> bool {
         std::ptr::eq(self, other)
             || self.id == other.id
                 && self.value == other.value
                 && self.labels == other.labels
                 && self.created == other.created
-                && self.last_accessed == other.last_accessed
                 && self.seq == other.seq
+    }
+}
+
+/// Member by member, after a check for the very same version (shared by two states).
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.same_content(other) && self.last_accessed == other.last_accessed
     }
 }
 
@@ -129,15 +136,7 @@ impl Secret {
             && (self.versions.ptr_eq(&other.versions)
                 || self.versions.len() == other.versions.len()
                     && self.versions.label_count() == other.versions.label_count()
-                    && self.versions.values().zip(other.versions.values()).all(|(a, b)| {
-                        // A version both states share is the same.
-                        std::ptr::eq(a, b)
-                            || a.id == b.id
-                                && a.value == b.value
-                                && a.labels == b.labels
-                                && a.created == b.created
-                                && a.seq == b.seq
-                    }))
+                    && self.versions.values().zip(other.versions.values()).all(|(a, b)| a.same_content(b)))
     }
 
     /// The version holding `label`, if any.

@@ -124,13 +124,13 @@ async fn grow(args: GrowArgs) -> Result<u8, Failure> {
         for f in &report.found {
             if let Some(known) = catalogue.entry_of(&f.cause) {
                 // A new symptom of a known cause: the entry, drafted again with its reproduction added.
-                if known.reproductions.iter().any(|r| r.divergence == f.signature) {
+                if known.holds(&f.signature) {
                     continue;
                 }
                 let draft = drafts
                     .entry(f.cause.clone())
                     .or_insert_with(|| Entry { path: args.out.join(format!("{}.json", known.id)), ..known.clone() });
-                if !draft.reproductions.iter().any(|r| r.divergence == f.signature) {
+                if !draft.holds(&f.signature) {
                     draft.reproductions.push(draft_reproduction(spec.name, f));
                     symptoms += 1;
                 }
@@ -138,7 +138,7 @@ async fn grow(args: GrowArgs) -> Result<u8, Failure> {
             }
             match drafts.get_mut(&f.cause) {
                 Some(d) => {
-                    if !d.reproductions.iter().any(|r| r.divergence == f.signature) {
+                    if !d.holds(&f.signature) {
                         d.reproductions.push(draft_reproduction(spec.name, f));
                     }
                 }

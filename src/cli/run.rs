@@ -174,9 +174,7 @@ fn render_baseline(report: &RunReport, cat: &Catalogue, c: &Classified) -> Strin
         let entry = cat.entries.iter().find(|e| e.id == **id);
         // A symptom the entry holds no reproduction of is a new symptom of a known cause: listed,
         // not failed on (`catalogue grow` adds its reproduction).
-        let recorded = |f: &sm_harness::runner::Found| {
-            entry.is_none_or(|e| e.reproductions.iter().any(|r| r.divergence == f.signature))
-        };
+        let recorded = |f: &sm_harness::runner::Found| entry.is_none_or(|e| e.holds(&f.signature));
         let shown: Vec<String> = c
             .known
             .iter()
