@@ -26,10 +26,8 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use sm_model::rules::Rule;
 use sm_model::{Model, Outcome, Request};
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -625,7 +623,7 @@ pub async fn run_shard(
         return report;
     }
     let jobs = config.jobs.clamp(1, caps.max_jobs.max(1));
-    let shared = Rc::new(RefCell::new(Shared {
+    let shared = Arc::new(Mutex::new(Shared {
         report: RunReport { target: target.name(), ..Default::default() },
         claimed: BTreeMap::new(),
         cases: shard.cases(config.cases).collect(),
@@ -635,19 +633,21 @@ pub async fn run_shard(
         faulting: BTreeMap::new(),
     }));
     let omit_token = caps.omit_token;
-    let local = tokio::task::LocalSet::new();
+    // Each job is a task of its own, so that on a multi-threaded runtime the jobs' own work
+    // (the model, the comparison, the SDK) runs in parallel too, not only the target's.
+    let mut tasks = tokio::task::JoinSet::new();
     for job in 0..jobs {
         let (target, config, session, shared, resolver, sink) =
             (target.clone(), config.clone(), session.clone(), shared.clone(), resolver.clone(), sink.clone());
-        local.spawn_local(async move {
+        tasks.spawn(async move {
             let target: &dyn Target = target.for_job(job).unwrap_or(&*target);
             worker(target, &config, &session, &shared, &resolver, omit_token, &*sink).await;
         });
     }
-    local.await;
+    join_all(tasks).await;
     // Shrinking, in signature order, from the lowest case of each finding.
     let queue: Vec<Shrinkable> = {
-        let mut s = shared.borrow_mut();
+        let mut s = lock(&shared);
         let divergent = std::mem::take(&mut s.divergent).into_iter().map(|(sig, (case, exec))| Shrinkable {
             key: ShrinkKey::Divergence(sig),
             case,
@@ -660,8 +660,10 @@ pub async fn run_shard(
         });
         divergent.chain(faulting).collect()
     };
-    let queue = Rc::new(RefCell::new(queue.into_iter()));
+    // Shrinking holds proptest's value trees, which are not `Send`: its jobs share a thread.
+    let queue = Arc::new(Mutex::new(queue.into_iter()));
     let local = tokio::task::LocalSet::new();
+    let mut tasks = tokio::task::JoinSet::new();
     for job in 0..jobs {
         let (target, config, session, shared, resolver, sink, queue) = (
             target.clone(),
@@ -672,16 +674,19 @@ pub async fn run_shard(
             sink.clone(),
             queue.clone(),
         );
-        local.spawn_local(async move {
-            let target: &dyn Target = target.for_job(job).unwrap_or(&*target);
-            loop {
-                let Some(item) = queue.borrow_mut().next() else { return };
-                shrink_finding(target, &config, &session, &shared, &resolver, omit_token, &*sink, item).await;
-            }
-        });
+        tasks.spawn_local_on(
+            async move {
+                let target: &dyn Target = target.for_job(job).unwrap_or(&*target);
+                loop {
+                    let Some(item) = lock(&queue).next() else { return };
+                    shrink_finding(target, &config, &session, &shared, &resolver, omit_token, &*sink, item).await;
+                }
+            },
+            &local,
+        );
     }
-    local.await;
-    let mut report = std::mem::take(&mut shared.borrow_mut().report);
+    local.run_until(join_all(tasks)).await;
+    let mut report = std::mem::take(&mut lock(&shared).report);
     report.cleanup = sweep(&*target, &session).await;
     report.leaked = report.cleanup.left.clone();
     report.interrupted = session.is_interrupted();
@@ -692,18 +697,35 @@ pub async fn run_shard(
     report
 }
 
+/// Waits for every task; a task's panic is the run's (a bug in the harness is never swallowed).
+async fn join_all(mut tasks: tokio::task::JoinSet<()>) {
+    while let Some(joined) = tasks.join_next().await {
+        if let Err(e) = joined {
+            if e.is_panic() {
+                std::panic::resume_unwind(e.into_panic());
+            }
+        }
+    }
+}
+
+/// The run's shared state, even if a job panicked while holding it (the panic is re-raised by
+/// [`join_all`]).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 async fn worker(
     target: &dyn Target,
     config: &RunConfig,
     session: &Session,
-    shared: &RefCell<Shared>,
+    shared: &Mutex<Shared>,
     resolver: &Resolver,
     omit_token: bool,
     sink: &dyn Sink,
 ) {
     loop {
         let case = {
-            let mut s = shared.borrow_mut();
+            let mut s = lock(shared);
             if session.target_down() && s.report.aborted.is_none() {
                 s.report.aborted =
                     Some(format!("the target stopped answering: {TARGET_DOWN_AFTER} requests in a row failed"));
@@ -722,7 +744,7 @@ async fn worker(
         }
         session.cases_done.fetch_add(1, Ordering::Relaxed);
         sink.event(&RunEvent::CaseFinished { case });
-        let mut s = shared.borrow_mut();
+        let mut s = lock(shared);
         s.report.cases_run += 1;
         s.report.coverage.merge(&exec.coverage);
         for (step, kind, detail) in &exec.faults {
@@ -783,7 +805,7 @@ async fn shrink_finding(
     target: &dyn Target,
     config: &RunConfig,
     session: &Session,
-    shared: &RefCell<Shared>,
+    shared: &Mutex<Shared>,
     resolver: &Resolver,
     omit_token: bool,
     sink: &dyn Sink,
@@ -805,7 +827,7 @@ async fn shrink_finding(
             let found =
                 found_reproduction(&target.name(), config, case, ops.len(), &sig, shrunk_ops.len(), shrunk, resolver);
             sink.event(&RunEvent::Shrunk { signature: &sig.0.to_string(), trace: &found.trace, path: &found.path });
-            let mut s = shared.borrow_mut();
+            let mut s = lock(shared);
             let hits = s.claimed.get(&sig).copied().unwrap_or(1);
             s.report.found.push(Found { hits, ..found });
         }
@@ -817,7 +839,7 @@ async fn shrink_finding(
                 shrink(target, &mut *tree, &keeps, exec, resolver, session, config.max_shrink_iters).await;
             if let Some(repro) = fault_reproduction(&target.name(), config, case, &sig, shrunk, resolver) {
                 sink.event(&RunEvent::Shrunk { signature: &sig, trace: &repro.trace, path: &repro.path });
-                shared.borrow_mut().report.fault_reproductions.push(repro);
+                lock(shared).report.fault_reproductions.push(repro);
             }
         }
     }
